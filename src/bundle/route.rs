@@ -1,0 +1,203 @@
+//! Which request a recorded response answers, read from its path alone.
+//!
+//! The snapshot builder finds responses by what they are, not by exact URL: paths compare
+//! without case and `api-version` is ignored, so a bundle recorded with another api-version or
+//! by another tool still replays (DESIGN.md, "Evidence bundle v1").
+
+use super::{Response, Service};
+use crate::azure::ids;
+
+/// What a response is. Ids and scopes are normalized (lower case, no trailing slash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    App {
+        id: String,
+    },
+    Job {
+        id: String,
+    },
+    Revisions {
+        app_id: String,
+    },
+    Environment {
+        id: String,
+    },
+    UserAssignedIdentity {
+        id: String,
+    },
+    Vault {
+        id: String,
+        name: String,
+    },
+    VaultSecret {
+        vault_id: String,
+        secret: String,
+    },
+    SecretVersions {
+        host: String,
+        secret: String,
+    },
+    RoleAssignments {
+        scope: String,
+        principal: Option<String>,
+    },
+    RoleDefinition {
+        guid: String,
+    },
+    DenyAssignments {
+        scope: String,
+    },
+    ResourceGraph,
+    ActivityLog,
+    LogQuery {
+        workspace: String,
+    },
+    /// Anything kvdiag does not read (kept in the bundle, ignored).
+    Other,
+}
+
+const ROLE_ASSIGNMENTS: &str = "/providers/microsoft.authorization/roleassignments";
+const DENY_ASSIGNMENTS: &str = "/providers/microsoft.authorization/denyassignments";
+const ROLE_DEFINITIONS: &str = "/providers/microsoft.authorization/roledefinitions/";
+
+/// Classifies a response by service and path.
+pub fn route(response: &Response) -> Route {
+    let path = ids::normalize(&response.path);
+    match response.service {
+        Service::LogAnalytics => match segments(&path).as_slice() {
+            ["v1", "workspaces", workspace, "query"] => Route::LogQuery {
+                workspace: workspace.to_string(),
+            },
+            _ => Route::Other,
+        },
+        Service::Keyvault => match segments(&path).as_slice() {
+            ["secrets", secret, "versions"] => Route::SecretVersions {
+                host: response
+                    .host
+                    .clone()
+                    .unwrap_or_default()
+                    .to_ascii_lowercase(),
+                secret: secret.to_string(),
+            },
+            _ => Route::Other,
+        },
+        Service::Arm => route_arm(&path, response),
+    }
+}
+
+fn route_arm(path: &str, response: &Response) -> Route {
+    if let Some(scope) = path.strip_suffix(ROLE_ASSIGNMENTS) {
+        let principal = response.param("$filter").and_then(principal_in_filter);
+        return Route::RoleAssignments {
+            scope: ids::normalize(scope),
+            principal,
+        };
+    }
+    if let Some(scope) = path.strip_suffix(DENY_ASSIGNMENTS) {
+        return Route::DenyAssignments {
+            scope: ids::normalize(scope),
+        };
+    }
+    if let Some((_, guid)) = path.split_once(ROLE_DEFINITIONS) {
+        return Route::RoleDefinition {
+            guid: guid.to_string(),
+        };
+    }
+    if path == "/providers/microsoft.resourcegraph/resources" {
+        return Route::ResourceGraph;
+    }
+    match segments(path).as_slice() {
+        [
+            "subscriptions",
+            _,
+            "providers",
+            "microsoft.insights",
+            "eventtypes",
+            "management",
+            "values",
+        ] => Route::ActivityLog,
+        [
+            "subscriptions",
+            _,
+            "resourcegroups",
+            _,
+            "providers",
+            namespace,
+            kind,
+            name,
+            rest @ ..,
+        ] => {
+            let id = format!("/{}", segments(path)[..8].join("/"));
+            match (*namespace, *kind, rest) {
+                ("microsoft.app", "containerapps", []) => Route::App { id },
+                ("microsoft.app", "containerapps", ["revisions"]) => {
+                    Route::Revisions { app_id: id }
+                }
+                ("microsoft.app", "jobs", []) => Route::Job { id },
+                ("microsoft.app", "managedenvironments", []) => Route::Environment { id },
+                ("microsoft.managedidentity", "userassignedidentities", []) => {
+                    Route::UserAssignedIdentity { id }
+                }
+                ("microsoft.keyvault", "vaults", []) => Route::Vault {
+                    id,
+                    name: name.to_string(),
+                },
+                ("microsoft.keyvault", "vaults", ["secrets", secret]) => Route::VaultSecret {
+                    vault_id: id,
+                    secret: secret.to_string(),
+                },
+                _ => Route::Other,
+            }
+        }
+        _ => Route::Other,
+    }
+}
+
+fn segments(path: &str) -> Vec<&str> {
+    path.trim_matches('/').split('/').collect()
+}
+
+/// The principal of `assignedTo('<id>')` or `principalId eq '<id>'`, lower-cased.
+fn principal_in_filter(filter: &str) -> Option<String> {
+    let lower = filter.to_ascii_lowercase();
+    for marker in ["assignedto('", "principalid eq '"] {
+        if let Some(start) = lower.find(marker) {
+            let rest = &lower[start + marker.len()..];
+            return rest.split('\'').next().map(str::to_string);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arm(path: &str, query: &str) -> Response {
+        serde_json::from_value(serde_json::json!({"method":"GET","service":"arm","path":path,"query":query,"status":200})).unwrap()
+    }
+
+    const VAULT: &str = "/subscriptions/S/resourceGroups/RG/providers/Microsoft.KeyVault/vaults/KV";
+
+    #[test]
+    fn routes_every_planned_request() {
+        let v = "/subscriptions/s/resourcegroups/rg/providers/microsoft.keyvault/vaults/kv";
+        let cases = [
+            (arm("/subscriptions/S/resourceGroups/RG/providers/Microsoft.App/containerApps/App/", ""), Route::App { id: "/subscriptions/s/resourcegroups/rg/providers/microsoft.app/containerapps/app".into() }),
+            (arm(VAULT, ""), Route::Vault { id: v.into(), name: "kv".into() }),
+            (arm(&format!("{VAULT}/secrets/Db"), ""), Route::VaultSecret { vault_id: v.into(), secret: "db".into() }),
+            (
+                arm(&format!("{VAULT}/secrets/db/providers/Microsoft.Authorization/roleAssignments"), "api-version=2022-04-01&$filter=atScope() and assignedTo('ABC')"),
+                Route::RoleAssignments { scope: format!("{v}/secrets/db"), principal: Some("abc".into()) },
+            ),
+            (arm(&format!("{VAULT}/providers/Microsoft.Authorization/denyAssignments"), "$filter=atScope()"), Route::DenyAssignments { scope: v.into() }),
+            (arm("/subscriptions/S/providers/Microsoft.Authorization/roleDefinitions/4633458B", ""), Route::RoleDefinition { guid: "4633458b".into() }),
+            (arm("/subscriptions/S/providers/Microsoft.Insights/eventtypes/management/values", ""), Route::ActivityLog),
+            (arm("/providers/Microsoft.ResourceGraph/resources", ""), Route::ResourceGraph),
+            (arm("/subscriptions/S/resourceGroups/RG/providers/Microsoft.App/containerApps/a/listSecrets", ""), Route::Other),
+        ];
+        for (response, expected) in cases {
+            assert_eq!(route(&response), expected, "{}", response.path);
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! The `az` commands kvdiag prints, built in one place.
+//!
+//! Every name in a command comes from the user or from Azure and is untrusted: each argument is
+//! shell-quoted, so pasting a command can never run something else. No command here prints a
+//! secret value (`az keyvault secret show` would; version listings do not).
+
+use crate::bundle::Target;
+
+/// Quotes one shell word (POSIX sh); names with NUL bytes are replaced, never passed through.
+pub fn q(word: &str) -> String {
+    shlex::try_quote(word)
+        .map(|w| w.into_owned())
+        .unwrap_or_else(|_| "'<invalid name>'".into())
+}
+
+fn app_group(target: &Target) -> &'static str {
+    if target.is_job() {
+        "containerapp job"
+    } else {
+        "containerapp"
+    }
+}
+
+fn target_args(target: &Target) -> String {
+    format!(
+        "--name {} --resource-group {} --subscription {}",
+        q(target.name()),
+        q(&target.resource_group),
+        q(&target.subscription)
+    )
+}
+
+pub fn show_app(target: &Target, query: &str) -> String {
+    format!(
+        "az {} show {} --query {} -o json",
+        app_group(target),
+        target_args(target),
+        q(query)
+    )
+}
+
+pub fn revision_list(target: &Target) -> String {
+    format!(
+        "az containerapp revision list {} -o table",
+        target_args(target)
+    )
+}
+
+pub fn revision_restart(target: &Target, revision: &str) -> String {
+    format!(
+        "az containerapp revision restart {} --revision {}",
+        target_args(target),
+        q(revision)
+    )
+}
+
+pub fn secret_set_plain(target: &Target, secret: &str) -> String {
+    format!(
+        "az {} secret set {} --secrets {}",
+        app_group(target),
+        target_args(target),
+        q(&format!("{secret}=<value>"))
+    )
+}
+
+/// Writes a Key Vault reference on the app again: fixes it, and forces an immediate sync.
+pub fn secret_set_keyvault(target: &Target, secret: &str, url: &str, identity: &str) -> String {
+    format!(
+        "az {} secret set {} --secrets {}",
+        app_group(target),
+        target_args(target),
+        q(&format!(
+            "{secret}=keyvaultref:{url},identityref:{identity}"
+        ))
+    )
+}
+
+/// Makes an env var a reference to `secret` (applies to every container that has the var).
+pub fn set_env_secretref(target: &Target, env: &str, secret: &str) -> String {
+    format!(
+        "az {} update {} --set-env-vars {}",
+        app_group(target),
+        target_args(target),
+        q(&format!("{env}=secretref:{secret}"))
+    )
+}
+
+pub fn identity_assign_user(target: &Target, identity_id: &str) -> String {
+    format!(
+        "az {} identity assign {} --user-assigned {}",
+        app_group(target),
+        target_args(target),
+        q(identity_id)
+    )
+}
+
+pub fn identity_assign_system(target: &Target) -> String {
+    format!(
+        "az {} identity assign {} --system-assigned",
+        app_group(target),
+        target_args(target)
+    )
+}
+
+pub fn role_assignment_create(principal: &str, role: &str, scope: &str) -> String {
+    format!(
+        "az role assignment create --assignee-object-id {} --assignee-principal-type ServicePrincipal --role {} --scope {}",
+        q(principal),
+        q(role),
+        q(scope)
+    )
+}
+
+pub fn role_assignment_list(principal: &str, scope: &str) -> String {
+    format!(
+        "az role assignment list --assignee {} --scope {} --include-inherited -o table",
+        q(principal),
+        q(scope)
+    )
+}
+
+pub fn keyvault_show(vault: &str, query: &str) -> String {
+    format!(
+        "az keyvault show --name {} --query {} -o json",
+        q(vault),
+        q(query)
+    )
+}
+
+pub fn keyvault_set_policy(vault: &str, principal: &str, permissions: &[String]) -> String {
+    let mut perms: Vec<String> = permissions.iter().map(|p| p.to_ascii_lowercase()).collect();
+    if !perms.iter().any(|p| p == "get" || p == "all") {
+        perms.insert(0, "get".into());
+    }
+    let perms: Vec<String> = perms.iter().map(|p| q(p)).collect();
+    format!(
+        "az keyvault set-policy --name {} --object-id {} --secret-permissions {}",
+        q(vault),
+        q(principal),
+        perms.join(" ")
+    )
+}
+
+pub fn secret_versions(vault: &str, secret: &str) -> String {
+    format!(
+        "az keyvault secret list-versions --vault-name {} --name {} --query {} -o table",
+        q(vault),
+        q(secret),
+        q(
+            "[].{version:id, enabled:attributes.enabled, created:attributes.created, expires:attributes.expires}"
+        )
+    )
+}
+
+pub fn secret_enable(vault: &str, secret: &str, version: Option<&str>) -> String {
+    let version = version
+        .map(|v| format!(" --version {}", q(v)))
+        .unwrap_or_default();
+    format!(
+        "az keyvault secret set-attributes --vault-name {} --name {}{version} --enabled true",
+        q(vault),
+        q(secret)
+    )
+}
+
+pub fn secret_list_deleted(vault: &str, secret: &str) -> String {
+    format!(
+        "az keyvault secret list-deleted --vault-name {} --query {} -o table",
+        q(vault),
+        q(&format!("[?name=='{}']", secret.replace('\'', "")))
+    )
+}
+
+pub fn keyvault_public_access(vault: &str) -> String {
+    format!(
+        "az keyvault update --name {} --public-network-access Enabled",
+        q(vault)
+    )
+}
+
+pub fn keyvault_network_rule(vault: &str, subnet: &str) -> String {
+    format!(
+        "az keyvault network-rule add --name {} --subnet {}",
+        q(vault),
+        q(subnet)
+    )
+}
+
+/// The KQL an engineer can paste into Log Analytics to see the secret syncs of this app.
+pub fn sync_logs_kql(target: &Target) -> String {
+    let (classic, resource_specific) = if target.is_job() {
+        ("JobName_s", "JobName")
+    } else {
+        ("ContainerAppName_s", "ContainerAppName")
+    };
+    let name = crate::kql::string_literal(target.name());
+    format!(
+        "union isfuzzy=true (ContainerAppSystemLogs_CL | where {classic} =~ {name} | project TimeGenerated, Reason=Reason_s, Log=Log_s), (ContainerAppSystemLogs | where {resource_specific} =~ {name} | project TimeGenerated, Reason, Log) | where Reason startswith 'SyncingSecret' or Reason == 'RevisionRestartWithNewSecrets' | order by TimeGenerated desc"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_untrusted_names() {
+        assert_eq!(q("rg-orders"), "rg-orders");
+        assert_eq!(q("a b"), "'a b'");
+        assert_eq!(q("x;rm -rf /"), "'x;rm -rf /'");
+        assert_eq!(q("it's"), "'it'\"'\"'s'");
+        let cmd = role_assignment_create("p", "Key Vault Secrets User", "/subscriptions/s");
+        assert!(cmd.contains("--role 'Key Vault Secrets User'"), "{cmd}");
+    }
+
+    #[test]
+    fn keeps_existing_policy_permissions() {
+        assert_eq!(
+            keyvault_set_policy("kv", "p", &["list".into()]),
+            "az keyvault set-policy --name kv --object-id p --secret-permissions get list"
+        );
+    }
+}

@@ -1,0 +1,344 @@
+//! `keyvault_secret_state`: the referenced vault or secret (version) is missing or disabled.
+//!
+//! **Azure rule.** A versionless reference reads the secret's current version; a pinned one
+//! reads exactly that version. A secret or version that does not exist fails with 404
+//! `SecretNotFound`, often silently at write time (microsoft/azure-container-apps#1306); a
+//! disabled one fails ("The secret is in a disabled state", `SecretDisabled`). `exp` and `nbf`
+//! are informational: Key Vault still serves an expired secret (Azure/AzureKeyVault#19), so
+//! expiry is a warning (`possible` at most), never the cause of a failed read by itself
+//! (azure-reference.md §5.2; DESIGN.md H2).
+//!
+//! **Evidence read.** The vault (does it exist), the ARM metadata of the secret's current
+//! version, the data-plane version list (metadata only; zero versions means no such secret),
+//! and sync failures in the system log.
+//!
+//! **Cannot see.** Soft-deleted secrets (`deletedsecrets` is not read; the fix says how to
+//! look); vaults in subscriptions the caller cannot read.
+
+use super::{Tally, commands, latest_sync, log_evidence, quoted};
+use crate::azure::time as t;
+use crate::logs::{FailureCause, LogEvent};
+use crate::snapshot::{KvReference, Read, SecretVersion, Snapshot, VaultSecret, Workload};
+use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
+use time::OffsetDateTime;
+
+pub const ID: &str = "keyvault_secret_state";
+pub const TITLE: &str =
+    "each referenced vault and secret version exists, is enabled and not expired";
+
+/// What one reference points at, from whichever read is available.
+struct State {
+    enabled: Option<bool>,
+    expires: Option<OffsetDateTime>,
+    not_before: Option<OffsetDateTime>,
+    version: Option<String>,
+    source: &'static str,
+}
+
+pub fn check(snapshot: &Snapshot, _workload: &Workload) -> Option<Hypothesis> {
+    if snapshot.kv_refs.is_empty() {
+        return None;
+    }
+    let mut tally = Tally::new(ID);
+    for r in &snapshot.kv_refs {
+        reference(snapshot, r, &mut tally);
+    }
+    Some(tally.finish(
+        (Status::RuledOut, "no Key Vault reference could be resolved"),
+        "every referenced secret (version) exists and is enabled",
+    ))
+}
+
+fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
+    let Ok(parsed) = &r.parsed else { return };
+    let secret = quoted(&r.secret);
+    let vault = &parsed.vault;
+    match snapshot.vault(vault) {
+        Some(Read::Ok(_)) => {}
+        Some(Read::NotFound(detail)) => {
+            // A direct GET 404 is proof; "Resource Graph found nothing" only covers what the
+            // caller can read.
+            let status = if detail.starts_with("no vault named") {
+                Status::Likely
+            } else {
+                Status::Confirmed
+            };
+            tally.item(status, format!("vault '{vault}' referenced by {secret} does not exist (or is in a subscription you cannot read)"), &r.secret);
+            tally.evidence(
+                Evidence::supports(format!("vault '{vault}': {detail}"), "vault").reproduce(
+                    format!(
+                        "az keyvault list --query {} -o table",
+                        commands::q(&format!("[?name=='{vault}']"))
+                    ),
+                ),
+            );
+            tally.remedy(Remediation::run(
+                "a deleted vault can be recovered within its retention period",
+                format!(
+                    "az keyvault list-deleted --query {} -o table",
+                    commands::q(&format!("[?name=='{vault}']"))
+                ),
+            ));
+            return;
+        }
+        Some(Read::Unavailable(gap)) => {
+            tally.item(
+                Status::Inconclusive,
+                format!("cannot check {secret}: vault '{vault}' could not be read"),
+                &r.secret,
+            );
+            tally.evidence(Evidence::supports(
+                format!("{} -> {} (needs {})", gap.request, gap.why, gap.needs),
+                "vault",
+            ));
+            return;
+        }
+        None => return,
+    }
+    let key = (vault.clone(), parsed.secret.to_ascii_lowercase());
+    let metadata = snapshot.vault_secrets.get(&key);
+    let versions = snapshot.secret_versions.get(&key);
+    let show_versions = commands::secret_versions(vault, &parsed.secret);
+
+    let state = match &parsed.version {
+        Some(pinned) => pinned_state(pinned, metadata, versions),
+        None => current_state(metadata, versions),
+    };
+    let last = latest_sync(snapshot, &r.secret);
+    let log_cause = last.and_then(|e| match &e.event {
+        LogEvent::SyncFailed(f)
+            if matches!(
+                f.cause,
+                FailureCause::SecretNotFound | FailureCause::SecretDisabled
+            ) =>
+        {
+            Some((e, f.cause.clone()))
+        }
+        _ => None,
+    });
+    if let Some((entry, cause)) = &log_cause {
+        tally.evidence(log_evidence(
+            entry,
+            &format!("the latest sync of {secret} failed: {}", cause.describe()),
+            true,
+            snapshot,
+        ));
+    }
+    let what = match &parsed.version {
+        Some(v) => format!("version {v} of {secret}"),
+        None => secret.clone(),
+    };
+    let state = match state {
+        Ok(state) => state,
+        Err(Missing::NotFound(detail)) => {
+            tally.item(
+                Status::Confirmed,
+                format!("{what} does not exist in vault '{vault}'"),
+                &r.secret,
+            );
+            tally.evidence(
+                Evidence::supports(
+                    format!(
+                        "Key Vault secret '{}' in '{vault}': {detail}",
+                        parsed.secret
+                    ),
+                    "vault_secret",
+                )
+                .reproduce(show_versions),
+            );
+            tally.remedy(Remediation::run(
+                format!(
+                    "if '{}' was deleted, look for it among deleted secrets and recover it",
+                    parsed.secret
+                ),
+                commands::secret_list_deleted(vault, &parsed.secret),
+            ));
+            tally.remedy(Remediation::advice(format!("otherwise create it, or point {secret} at the secret that exists (names are case-insensitive in Key Vault, exact in the URL path)")));
+            return;
+        }
+        Err(Missing::Unread(gap)) => {
+            let status = if log_cause.is_some() {
+                Status::Confirmed
+            } else {
+                Status::Inconclusive
+            };
+            tally.item(
+                status,
+                format!("cannot read the state of {what}"),
+                &r.secret,
+            );
+            tally.evidence(Evidence::supports(
+                format!("{} -> {} (needs {})", gap.request, gap.why, gap.needs),
+                "vault_secret",
+            ));
+            return;
+        }
+    };
+    let now = snapshot.now;
+    let version = state
+        .version
+        .clone()
+        .map(|v| format!(" (version {v})"))
+        .unwrap_or_default();
+    if state.enabled == Some(false) {
+        tally.item(
+            Status::Confirmed,
+            format!("{what} is disabled in vault '{vault}'"),
+            &r.secret,
+        );
+        tally.evidence(Evidence::supports(format!("{what}{version} has attributes.enabled = false ({}); Key Vault refuses reads of a disabled secret", state.source), "vault_secret").reproduce(show_versions));
+        tally.remedy(Remediation::run(
+            format!("enable {what}"),
+            commands::secret_enable(vault, &parsed.secret, parsed.version.as_deref()),
+        ));
+        return;
+    }
+    if let Some(exp) = state.expires.filter(|e| *e < now) {
+        tally.item(
+            Status::Possible,
+            format!(
+                "{what} expired {} ({}); Key Vault still serves it, but rotation is overdue",
+                t::ago(now, exp),
+                t::display(exp)
+            ),
+            &r.secret,
+        );
+        tally.evidence(Evidence::supports(format!("{what}{version} has exp = {} — informational: Key Vault does not block reads of an expired secret", t::display(exp)), "vault_secret").reproduce(show_versions.clone()));
+        tally.remedy(Remediation::advice(format!("rotate '{}' in vault '{vault}' (new version with a new expiry); a versionless reference picks it up within 30 minutes", parsed.secret)));
+    }
+    if let Some(nbf) = state.not_before.filter(|n| *n > now) {
+        tally.item(
+            Status::Possible,
+            format!("{what} is not valid before {}", t::display(nbf)),
+            &r.secret,
+        );
+        tally.evidence(
+            Evidence::supports(
+                format!(
+                    "{what}{version} has nbf = {} (informational in Key Vault)",
+                    t::display(nbf)
+                ),
+                "vault_secret",
+            )
+            .reproduce(show_versions.clone()),
+        );
+    }
+    if let Some((_, cause)) = log_cause {
+        tally.item(
+            Status::Likely,
+            format!(
+                "the latest sync of {secret} failed ({}) although its metadata looks fine now",
+                cause.describe()
+            ),
+            &r.secret,
+        );
+        return;
+    }
+    tally.item(
+        Status::RuledOut,
+        format!("{what} exists and is enabled"),
+        &r.secret,
+    );
+    tally.evidence(
+        Evidence::weakens(
+            format!("{what}{version} exists and is enabled ({})", state.source),
+            "vault_secret",
+        )
+        .reproduce(show_versions),
+    );
+}
+
+enum Missing {
+    NotFound(String),
+    Unread(crate::snapshot::Gap),
+}
+
+fn unread<T>(read: Option<&Read<T>>) -> Missing {
+    match read.and_then(Read::gap) {
+        Some(gap) => Missing::Unread(gap.clone()),
+        None => Missing::Unread(crate::snapshot::Gap {
+            request: "secret metadata".into(),
+            status: None,
+            why: "not collected".into(),
+            needs: "Reader on the vault".into(),
+        }),
+    }
+}
+
+/// The version a versionless reference reads: the current one (ARM), else the newest listed.
+fn current_state(
+    metadata: Option<&Read<VaultSecret>>,
+    versions: Option<&Read<Vec<SecretVersion>>>,
+) -> Result<State, Missing> {
+    match (metadata, versions) {
+        (Some(Read::Ok(m)), _) => Ok(State {
+            enabled: m.enabled,
+            expires: m.expires,
+            not_before: m.not_before,
+            version: m.current_version.clone(),
+            source: "ARM metadata of the current version",
+        }),
+        (_, Some(Read::Ok(list))) if list.is_empty() => Err(Missing::NotFound(
+            "the version list is empty: no such secret".into(),
+        )),
+        (_, Some(Read::Ok(list))) => {
+            let newest = list.last().expect("non-empty");
+            Ok(State {
+                enabled: newest.enabled,
+                expires: newest.expires,
+                not_before: newest.not_before,
+                version: Some(newest.version.clone()),
+                source: "newest version in the data-plane list",
+            })
+        }
+        (Some(Read::NotFound(detail)), _) => Err(Missing::NotFound(detail.clone())),
+        (m, v) => Err(if m.and_then(Read::gap).is_some() {
+            unread(m)
+        } else {
+            unread(v)
+        }),
+    }
+}
+
+/// The pinned version's state: from the version list, or ARM when it is the current version.
+fn pinned_state(
+    pinned: &str,
+    metadata: Option<&Read<VaultSecret>>,
+    versions: Option<&Read<Vec<SecretVersion>>>,
+) -> Result<State, Missing> {
+    if let Some(Read::Ok(list)) = versions {
+        return match list.iter().find(|v| v.version.eq_ignore_ascii_case(pinned)) {
+            Some(v) => Ok(State {
+                enabled: v.enabled,
+                expires: v.expires,
+                not_before: v.not_before,
+                version: None,
+                source: "data-plane version list",
+            }),
+            None if list.is_empty() => Err(Missing::NotFound(
+                "the version list is empty: no such secret".into(),
+            )),
+            None => Err(Missing::NotFound(format!(
+                "the version list ({} versions) does not contain {pinned}",
+                list.len()
+            ))),
+        };
+    }
+    match metadata {
+        Some(Read::Ok(m))
+            if m.current_version
+                .as_deref()
+                .is_some_and(|c| c.eq_ignore_ascii_case(pinned)) =>
+        {
+            Ok(State {
+                enabled: m.enabled,
+                expires: m.expires,
+                not_before: m.not_before,
+                version: None,
+                source: "ARM metadata (the pinned version is current)",
+            })
+        }
+        Some(Read::NotFound(detail)) => Err(Missing::NotFound(detail.clone())),
+        _ => Err(unread(versions)),
+    }
+}

@@ -1,0 +1,238 @@
+//! The checkers: one hypothesis each, pure functions of the snapshot.
+//!
+//! Each file states the Azure rule it encodes, the evidence it reads and what it cannot see.
+//! `secret_ref`, `keyvault_access` and `stale_revision` always answer; the `keyvault_*`
+//! refinements answer when the workload has a Key Vault reference (DESIGN.md, "Verdict
+//! semantics").
+
+pub mod commands;
+mod keyvault_access;
+mod keyvault_network;
+mod keyvault_secret_state;
+mod secret_ref;
+mod stale_revision;
+
+use crate::logs::LogEvent;
+use crate::snapshot::{Read, Snapshot, SystemLogEntry, Workload};
+use crate::verdict::{Evidence, Hypothesis, Remediation, Status, Verdict};
+
+/// A registered checker.
+pub struct Checker {
+    pub id: &'static str,
+    /// One line for the README's table of checks.
+    pub title: &'static str,
+    /// `None` when the check does not apply to this workload.
+    pub run: fn(&Snapshot, &Workload) -> Option<Hypothesis>,
+}
+
+/// Every checker, in tie-break order.
+pub const CHECKERS: &[Checker] = &[
+    Checker {
+        id: secret_ref::ID,
+        title: secret_ref::TITLE,
+        run: secret_ref::check,
+    },
+    Checker {
+        id: keyvault_access::ID,
+        title: keyvault_access::TITLE,
+        run: keyvault_access::check,
+    },
+    Checker {
+        id: keyvault_secret_state::ID,
+        title: keyvault_secret_state::TITLE,
+        run: keyvault_secret_state::check,
+    },
+    Checker {
+        id: keyvault_network::ID,
+        title: keyvault_network::TITLE,
+        run: keyvault_network::check,
+    },
+    Checker {
+        id: stale_revision::ID,
+        title: stale_revision::TITLE,
+        run: stale_revision::check,
+    },
+];
+
+/// The hypotheses that answer even when nothing could be read.
+const ALWAYS: [&str; 3] = [secret_ref::ID, keyvault_access::ID, stale_revision::ID];
+
+/// Runs every checker and ranks the results.
+pub fn diagnose(snapshot: &Snapshot) -> Verdict {
+    let as_of = crate::azure::time::display(snapshot.now);
+    let hypotheses = match &snapshot.workload {
+        Read::Ok(workload) => CHECKERS
+            .iter()
+            .filter_map(|c| (c.run)(snapshot, workload))
+            .collect(),
+        unread => ALWAYS
+            .iter()
+            .map(|id| unreadable_workload(snapshot, id, unread))
+            .collect(),
+    };
+    Verdict::new(
+        snapshot.target.clone(),
+        as_of,
+        hypotheses,
+        snapshot.gaps.clone(),
+        snapshot.workload.ok().is_some(),
+    )
+}
+
+fn unreadable_workload(snapshot: &Snapshot, id: &str, read: &Read<Workload>) -> Hypothesis {
+    let what = if snapshot.target.is_job() {
+        "job"
+    } else {
+        "app"
+    };
+    let summary = match read {
+        Read::NotFound(_) => format!(
+            "cannot decide: {what} '{}' was not found in resource group '{}'",
+            snapshot.target.name(),
+            snapshot.target.resource_group
+        ),
+        _ => format!(
+            "cannot decide: the {what} '{}' could not be read",
+            snapshot.target.name()
+        ),
+    };
+    let mut h = Hypothesis::new(id, Status::Inconclusive, summary);
+    if let Some(gap) = read.gap() {
+        h.evidence.push(Evidence::supports(
+            format!("{} -> {}", gap.request, gap.why),
+            "app",
+        ));
+    }
+    h.remediation.push(Remediation::run(
+        format!("check the {what}'s name, resource group and subscription"),
+        commands::show_app(&snapshot.target, "id"),
+    ));
+    h
+}
+
+/// Collects per-item findings (one secret, one revision, one vault) into one hypothesis entry
+/// whose status is the strongest of its items.
+pub(crate) struct Tally {
+    id: &'static str,
+    items: Vec<(Status, String)>,
+    concerns: Vec<String>,
+    evidence: Vec<Evidence>,
+    remediation: Vec<Remediation>,
+}
+
+impl Tally {
+    pub fn new(id: &'static str) -> Tally {
+        Tally {
+            id,
+            items: Vec::new(),
+            concerns: Vec::new(),
+            evidence: Vec::new(),
+            remediation: Vec::new(),
+        }
+    }
+
+    /// Records one item's status and one-line summary; `concern` names the secret or revision.
+    pub fn item(&mut self, status: Status, summary: impl Into<String>, concern: &str) {
+        self.items.push((status, summary.into()));
+        if status <= Status::Inconclusive && !self.concerns.iter().any(|c| c == concern) {
+            self.concerns.push(concern.to_string());
+        }
+    }
+
+    pub fn evidence(&mut self, evidence: Evidence) {
+        if !self.evidence.contains(&evidence) {
+            self.evidence.push(evidence);
+        }
+    }
+
+    pub fn remedy(&mut self, remediation: Remediation) {
+        if !self.remediation.contains(&remediation) {
+            self.remediation.push(remediation);
+        }
+    }
+
+    /// The entry: the strongest status of its items. The summary is the strongest item's (with
+    /// a count of the others), `all_clear` when every item is ruled out, or `when_empty` when
+    /// there was nothing to check.
+    pub fn finish(self, when_empty: (Status, &str), all_clear: &str) -> Hypothesis {
+        let Some(status) = self.items.iter().map(|(s, _)| *s).min() else {
+            let mut h = Hypothesis::new(self.id, when_empty.0, when_empty.1);
+            h.evidence = self.evidence;
+            return h;
+        };
+        let top: Vec<&String> = self
+            .items
+            .iter()
+            .filter(|(s, _)| *s == status)
+            .map(|(_, text)| text)
+            .collect();
+        let summary = match top.len() {
+            _ if status == Status::RuledOut && !all_clear.is_empty() => all_clear.to_string(),
+            1 => top[0].clone(),
+            n => format!("{} (and {} more)", top[0], n - 1),
+        };
+        let mut h = Hypothesis::new(self.id, status, summary);
+        h.concerns = self.concerns;
+        h.evidence = self.evidence;
+        // Remediation only makes sense for a cause that may be real.
+        if status <= Status::Inconclusive {
+            h.remediation = self.remediation;
+        }
+        h
+    }
+
+    /// True when an item about `concern` was already recorded.
+    pub fn has(&self, concern: &str) -> bool {
+        self.concerns.iter().any(|c| c == concern)
+    }
+}
+
+/// The newest system-log event that tells whether `secret` synced: an app-wide success, or a
+/// failure naming this secret.
+pub(crate) fn latest_sync<'a>(snapshot: &'a Snapshot, secret: &str) -> Option<&'a SystemLogEntry> {
+    snapshot.logs().iter().find(|e| match &e.event {
+        LogEvent::SyncSucceeded => true,
+        LogEvent::SyncFailed(f) => f
+            .secret
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case(secret)),
+        _ => false,
+    })
+}
+
+/// One log row as evidence, quoting the platform's words (trimmed).
+pub(crate) fn log_evidence(
+    entry: &SystemLogEntry,
+    what: &str,
+    effect_supports: bool,
+    snapshot: &Snapshot,
+) -> Evidence {
+    let when = crate::azure::time::display(entry.time);
+    let text = entry.log.split_whitespace().collect::<Vec<_>>().join(" ");
+    // Keep the head (which secret, which vault) and the tail (the Key Vault error code).
+    let chars: Vec<char> = text.chars().collect();
+    let text = if chars.len() > 260 {
+        format!(
+            "{} … {}",
+            chars[..150].iter().collect::<String>(),
+            chars[chars.len() - 100..].iter().collect::<String>()
+        )
+    } else {
+        text
+    };
+    let observation = format!(
+        "system log {when} ({}): {what} — \"{text}\"",
+        entry.reason.as_deref().unwrap_or("no reason")
+    );
+    let e = if effect_supports {
+        Evidence::supports(observation, "system_logs")
+    } else {
+        Evidence::weakens(observation, "system_logs")
+    };
+    e.reproduce(commands::sync_logs_kql(&snapshot.target))
+}
+
+/// `orders-db-password` -> `'orders-db-password'` for summaries.
+pub(crate) fn quoted(name: &str) -> String {
+    format!("'{name}'")
+}

@@ -1,0 +1,266 @@
+//! `secret_ref` (H1): a `secretRef` names no secret.
+//!
+//! **Azure rule.** Every `secretRef` must name an entry of `configuration.secrets[]` exactly:
+//! container and init-container `env[].secretRef`, `Secret` volume `secrets[].secretRef`, scale
+//! rule `auth[].secretRef`, `registries[].passwordSecretRef`, and the same places in jobs
+//! (`eventTriggerConfig.scale.rules[].auth[]`). Otherwise a write fails with
+//! `ContainerAppSecretRefNotFound`, or the revision is created but fails and is scaled to zero
+//! (azure-reference.md §1.2, §2.3 D; error-strings.md A8, A9). Names are lower-case by rule, so
+//! a near miss (case, `_` vs `-`, a typo) is reported as "did you mean".
+//!
+//! **Evidence read.** The workload's current template and configuration; the template snapshot
+//! of every revision that is active, or is the latest one; revision provisioning errors; system
+//! logs naming an unresolved secret. Also env vars whose plain value is `secretRef:<name>`: the
+//! CLI only converts lower-case `secretref:`, so the container received the literal text.
+//!
+//! **Cannot see.** A PUT that Azure rejected leaves no trace on the app (the activity log holds
+//! it); Dapr component and EasyAuth secret references.
+
+use super::{Tally, commands, quoted};
+use crate::logs::LogEvent;
+use crate::snapshot::{SecretRefSite, SiteKind, Snapshot, Workload};
+use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
+
+pub const ID: &str = "secret_ref";
+pub const TITLE: &str = "every secretRef names a defined secret";
+
+pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
+    let mut tally = Tally::new(ID);
+    let names: Vec<&str> = workload.secrets.iter().map(|s| s.name.as_str()).collect();
+    let defined = if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    };
+    let target = &snapshot.target;
+
+    // Sites: the current template, then each active or latest revision's own snapshot.
+    let mut sites: Vec<(SecretRefSite, Option<String>)> = workload
+        .secret_refs()
+        .into_iter()
+        .map(|s| (s, None))
+        .collect();
+    let revisions = snapshot
+        .revisions
+        .ok()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for r in revisions
+        .iter()
+        .filter(|r| r.active || workload.latest_revision.as_deref() == Some(&r.name))
+    {
+        for site in r.template.secret_refs("properties.template") {
+            sites.push((site, Some(r.name.clone())));
+        }
+    }
+    let mut reported: Vec<(String, String)> = Vec::new();
+    let total = sites.len();
+    for (site, revision) in &sites {
+        if names.contains(&site.secret.as_str())
+            || reported.contains(&(site.secret.clone(), site.site.clone()))
+        {
+            continue;
+        }
+        reported.push((site.secret.clone(), site.site.clone()));
+        let hint = did_you_mean(&site.secret, &names);
+        let place = match revision {
+            Some(r) => format!("revision '{r}' {}", site.site),
+            None => site.site.clone(),
+        };
+        tally.item(
+            Status::Confirmed,
+            format!(
+                "{place} references secret {} which is not defined{}",
+                quoted(&site.secret),
+                hint.as_ref()
+                    .map(|h| format!(" (did you mean '{}'?)", h.0))
+                    .unwrap_or_default()
+            ),
+            &site.secret,
+        );
+        let mut observation = format!(
+            "{place} has secretRef {}; the app defines: {defined}",
+            quoted(&site.secret)
+        );
+        if let Some((suggestion, why)) = &hint {
+            observation.push_str(&format!("; '{suggestion}' {why}"));
+        }
+        tally.evidence(
+            Evidence::supports(
+                observation,
+                if revision.is_some() {
+                    "revisions"
+                } else {
+                    "app"
+                },
+            )
+            .reproduce(commands::show_app(
+                target,
+                "properties.configuration.secrets[].name",
+            )),
+        );
+        match (&hint, site.kind) {
+            (Some((suggestion, _)), SiteKind::Env | SiteKind::InitEnv) => {
+                tally.remedy(Remediation::run(
+                    format!(
+                        "point {} at the existing secret '{suggestion}' (or create '{}')",
+                        site.site, site.secret
+                    ),
+                    commands::set_env_secretref(target, &env_name(&site.site), suggestion),
+                ))
+            }
+            (Some((suggestion, _)), _) => tally.remedy(Remediation::advice(format!(
+                "change {} (`{}`) to '{suggestion}' in your template and redeploy",
+                site.site, site.json_path
+            ))),
+            (None, _) => {}
+        }
+        tally.remedy(Remediation::run(
+            format!(
+                "or define the secret {} the template expects",
+                quoted(&site.secret)
+            ),
+            commands::secret_set_plain(target, &site.secret),
+        ));
+    }
+
+    for r in revisions {
+        if let Some(text) = r.failure_text() {
+            if let LogEvent::SecretRefNotFound { secret, .. } = crate::logs::classify(None, text) {
+                if !tally.has(&secret) {
+                    tally.item(
+                        Status::Confirmed,
+                        format!(
+                            "revision '{}' failed: secretRef {} not found",
+                            r.name,
+                            quoted(&secret)
+                        ),
+                        &secret,
+                    );
+                }
+                tally.evidence(
+                    Evidence::supports(
+                        format!(
+                            "revision '{}' is {}: \"{text}\"",
+                            r.name,
+                            r.provisioning_state.as_deref().unwrap_or("failed")
+                        ),
+                        "revisions",
+                    )
+                    .reproduce(commands::revision_list(target)),
+                );
+            }
+        }
+    }
+    for entry in snapshot.logs() {
+        if let LogEvent::SecretRefNotFound { secret, .. } = &entry.event {
+            if !tally.has(secret) {
+                tally.item(
+                    Status::Confirmed,
+                    format!("system log reports secretRef {} not found", quoted(secret)),
+                    secret,
+                );
+            }
+            tally.evidence(super::log_evidence(
+                entry,
+                "unresolved secretRef",
+                true,
+                snapshot,
+            ));
+        }
+    }
+    for (container, env, name) in workload.template.literal_secretrefs() {
+        tally.item(Status::Likely, format!("container '{container}' env '{env}' holds the literal text 'secretRef:{name}' instead of a reference"), &name);
+        tally.evidence(Evidence::supports(format!("container '{container}' env '{env}' has a plain value starting with 'secretRef:' — the CLI only converts lower-case 'secretref:' (Azure/azure-cli#23365), so the container gets that text, not the secret"), "app").reproduce(commands::show_app(target, "properties.template.containers[].env")));
+        tally.remedy(Remediation::run(
+            format!("make '{env}' a real reference (lower-case secretref:)"),
+            commands::set_env_secretref(target, &env, &name),
+        ));
+    }
+
+    if total > 0 {
+        tally.evidence(
+            Evidence::weakens(
+                format!(
+                    "{} of {total} secretRef site(s) resolve to a defined secret",
+                    total - reported.len()
+                ),
+                "app",
+            )
+            .reproduce(commands::show_app(
+                target,
+                "properties.configuration.secrets[].name",
+            )),
+        );
+    }
+    let empty = if total == 0 {
+        "the app references no secrets by name"
+    } else {
+        "every secretRef names a defined secret"
+    };
+    Some(tally.finish((Status::RuledOut, empty), ""))
+}
+
+/// The closest defined name, and why it is close: same letters in another case, `_`/`-`/`.`
+/// swapped, or an edit distance of at most two.
+pub fn did_you_mean(wanted: &str, names: &[&str]) -> Option<(String, &'static str)> {
+    if let Some(n) = names.iter().find(|n| n.eq_ignore_ascii_case(wanted)) {
+        return Some((n.to_string(), "differs only by case"));
+    }
+    let fold = |s: &str| s.to_ascii_lowercase().replace(['_', '.'], "-");
+    if let Some(n) = names.iter().find(|n| fold(n) == fold(wanted)) {
+        return Some((n.to_string(), "differs only by '_', '-' or '.'"));
+    }
+    names
+        .iter()
+        .map(|n| {
+            (
+                strsim::levenshtein(&n.to_ascii_lowercase(), &wanted.to_ascii_lowercase()),
+                n,
+            )
+        })
+        .filter(|(d, n)| *d <= 2 && *d < n.len().max(wanted.len()) / 2)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, n)| (n.to_string(), "is one or two characters away"))
+}
+
+/// The env var name from a site label (`container 'web' env 'X'` -> `X`).
+fn env_name(site: &str) -> String {
+    site.rsplit("env '")
+        .next()
+        .unwrap_or(site)
+        .trim_end_matches('\'')
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_near_misses_only() {
+        let names = [
+            "servicebus-connection",
+            "orders-db-password",
+            "registry-password",
+        ];
+        assert_eq!(
+            did_you_mean("Servicebus-Connection", &names).unwrap().0,
+            "servicebus-connection"
+        );
+        assert_eq!(
+            did_you_mean("orders_db_password", &names).unwrap().1,
+            "differs only by '_', '-' or '.'"
+        );
+        assert_eq!(
+            did_you_mean("orders-db-pasword", &names).unwrap().0,
+            "orders-db-password"
+        );
+        assert_eq!(did_you_mean("payments-api-key", &names), None);
+        assert_eq!(
+            did_you_mean("ab", &["cd"]),
+            None,
+            "short names are not near misses of anything"
+        );
+    }
+}

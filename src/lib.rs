@@ -1,0 +1,24 @@
+//! kvdiag: why can't this Azure Container App get its secrets?
+//!
+//! Data flows one way (DESIGN.md, "Shape of the code"):
+//!
+//! ```text
+//! bundle (recorded Azure responses) -> snapshot (typed, redacted) -> checks (pure) -> verdict -> render
+//! ```
+//!
+//! * [`bundle`] reads and redacts an evidence bundle, the one format shared by replay, fixtures
+//!   and (later) live collection.
+//! * [`snapshot`] turns the raw responses into typed evidence and records every gap.
+//! * [`checks`] holds one checker per hypothesis; none does I/O.
+//! * [`verdict`] ranks the results and decides the exit code; [`render`] only prints.
+
+pub mod access;
+pub mod azure;
+pub mod bundle;
+pub mod checks;
+pub mod cli;
+pub mod kql;
+pub mod logs;
+pub mod render;
+pub mod snapshot;
+pub mod verdict;

@@ -1,0 +1,109 @@
+//! `-o markdown`: one message for an incident channel or a ticket.
+
+use super::{headline, target_line, worth_detail};
+use crate::verdict::{Effect, Verdict};
+use std::fmt::Write;
+
+pub fn render(verdict: &Verdict) -> String {
+    let mut out = String::new();
+    let (label, top) = headline(verdict);
+    match top {
+        Some(h) => writeln!(
+            out,
+            "### kvdiag — {label}: `{}` ({})\n\n{}\n",
+            h.id,
+            h.status,
+            inline(&h.summary)
+        ),
+        None => writeln!(
+            out,
+            "### kvdiag — {label}\n\nEvery hypothesis is unlikely or ruled out.\n"
+        ),
+    }
+    .ok();
+    writeln!(out, "_{}_\n", inline(&target_line(verdict))).ok();
+    if let Some(h) = top.filter(|h| h.remediation.iter().any(|r| r.command.is_some())) {
+        writeln!(out, "**Fix**\n").ok();
+        for r in &h.remediation {
+            writeln!(out, "- {}", inline(&r.description)).ok();
+            if let Some(cmd) = &r.command {
+                writeln!(out, "  ```sh\n  {cmd}\n  ```").ok();
+            }
+        }
+        out.push('\n');
+    }
+    writeln!(
+        out,
+        "| # | hypothesis | status | summary |\n|---|---|---|---|"
+    )
+    .ok();
+    for h in &verdict.hypotheses {
+        writeln!(
+            out,
+            "| {} | `{}` | {} | {} |",
+            h.rank,
+            h.id,
+            h.status,
+            cell(&h.summary)
+        )
+        .ok();
+    }
+    for h in verdict.hypotheses.iter().filter(|h| worth_detail(h)) {
+        writeln!(out, "\n#### `{}` — {}\n", h.id, h.status).ok();
+        for e in &h.evidence {
+            let sign = if e.effect == Effect::Supports {
+                "supports"
+            } else {
+                "weakens"
+            };
+            writeln!(out, "- ({sign}, {}) {}", e.source, inline(&e.observation)).ok();
+            if let Some(cmd) = &e.reproduce {
+                writeln!(out, "  - reproduce: `{}`", cmd.replace('`', "'")).ok();
+            }
+        }
+        if top.is_none_or(|t| t.id != h.id) {
+            for r in &h.remediation {
+                match &r.command {
+                    Some(cmd) => writeln!(
+                        out,
+                        "- fix: {} — `{}`",
+                        inline(&r.description),
+                        cmd.replace('`', "'")
+                    ),
+                    None => writeln!(out, "- fix: {}", inline(&r.description)),
+                }
+                .ok();
+            }
+        }
+    }
+    if !verdict.gaps.is_empty() {
+        writeln!(out, "\n#### Evidence kvdiag could not read\n").ok();
+        for g in &verdict.gaps {
+            let status = g
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "—".into());
+            writeln!(
+                out,
+                "- `{}` ({status}): {} — needs {}",
+                g.request.replace('`', "'"),
+                inline(&g.why),
+                inline(&g.needs)
+            )
+            .ok();
+        }
+    }
+    out
+}
+
+/// Text safe inside a Markdown paragraph: no stray emphasis or code markers.
+fn inline(text: &str) -> String {
+    text.replace('`', "'")
+        .replace('*', "\\*")
+        .replace('_', "\\_")
+}
+
+/// Text safe inside a table cell.
+fn cell(text: &str) -> String {
+    inline(text).replace('|', "\\|").replace('\n', " ")
+}

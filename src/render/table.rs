@@ -1,0 +1,116 @@
+//! The default terminal view: the first lines give the top cause and the command that fixes
+//! it, for the engineer paged at night; the table and evidence follow.
+
+use super::{Style, headline, target_line, worth_detail};
+use crate::verdict::{Effect, Status, Verdict};
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
+use std::fmt::Write;
+
+pub fn render(verdict: &Verdict, style: Style) -> String {
+    let mut out = String::new();
+    let (label, top) = headline(verdict);
+    writeln!(out, "kvdiag · {}", target_line(verdict)).ok();
+    writeln!(out).ok();
+    match top {
+        Some(h) => {
+            writeln!(out, "{}: {} ({})", label.to_uppercase(), h.id, h.status).ok();
+            writeln!(out, "  {}", h.summary).ok();
+            let fixes: Vec<_> = h.remediation.iter().collect();
+            if !fixes.is_empty() {
+                writeln!(out, "FIX:").ok();
+                for r in fixes {
+                    writeln!(out, "  # {}", r.description).ok();
+                    if let Some(cmd) = &r.command {
+                        writeln!(out, "  {cmd}").ok();
+                    }
+                }
+            }
+        }
+        None => {
+            writeln!(
+                out,
+                "{}: every hypothesis is unlikely or ruled out",
+                label.to_uppercase()
+            )
+            .ok();
+        }
+    }
+    writeln!(out).ok();
+
+    let mut table = Table::new();
+    table
+        .load_style(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_width(style.width);
+    if !style.color {
+        table.force_no_tty();
+    } else {
+        table.enforce_styling();
+    }
+    table.set_header(vec!["#", "hypothesis", "status", "summary"]);
+    for h in &verdict.hypotheses {
+        let status = Cell::new(h.status.as_str());
+        let status = if style.color {
+            status.fg(color_of(h.status))
+        } else {
+            status
+        };
+        table.add_row(vec![
+            Cell::new(h.rank),
+            Cell::new(&h.id),
+            status,
+            Cell::new(&h.summary),
+        ]);
+    }
+    writeln!(out, "{table}").ok();
+
+    for h in verdict.hypotheses.iter().filter(|h| worth_detail(h)) {
+        if h.evidence.is_empty() && h.remediation.is_empty() {
+            continue;
+        }
+        writeln!(out, "\n{} ({}) — evidence:", h.id, h.status).ok();
+        for e in &h.evidence {
+            let sign = if e.effect == Effect::Supports {
+                "+"
+            } else {
+                "-"
+            };
+            writeln!(out, "  {sign} {} [{}]", e.observation, e.source).ok();
+            if let Some(cmd) = &e.reproduce {
+                writeln!(out, "      $ {cmd}").ok();
+            }
+        }
+        if top.is_none_or(|t| t.id != h.id) && !h.remediation.is_empty() {
+            writeln!(out, "  fix:").ok();
+            for r in &h.remediation {
+                writeln!(out, "    # {}", r.description).ok();
+                if let Some(cmd) = &r.command {
+                    writeln!(out, "    {cmd}").ok();
+                }
+            }
+        }
+    }
+    if !verdict.gaps.is_empty() {
+        writeln!(out, "\nNot read ({} gap(s)):", verdict.gaps.len()).ok();
+        for g in &verdict.gaps {
+            let status = g.status.map(|s| format!(" [{s}]")).unwrap_or_default();
+            writeln!(
+                out,
+                "  ! {}{status}\n      {}\n      needs: {}",
+                g.request, g.why, g.needs
+            )
+            .ok();
+        }
+    }
+    out
+}
+
+fn color_of(status: Status) -> Color {
+    match status {
+        Status::Confirmed => Color::Red,
+        Status::Likely => Color::DarkYellow,
+        Status::Possible => Color::Yellow,
+        Status::Inconclusive => Color::Magenta,
+        Status::Unlikely | Status::RuledOut => Color::Green,
+    }
+}

@@ -1,0 +1,104 @@
+//! Gaps: evidence kvdiag needed and could not read, with the permission that would fix it.
+
+use crate::bundle::{Response, Route};
+use serde::Serialize;
+
+/// A read that failed or is missing. `status` is absent when no HTTP answer came or the
+/// request is not in the bundle at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Gap {
+    pub request: String,
+    pub status: Option<u16>,
+    pub why: String,
+    pub needs: String,
+}
+
+impl Gap {
+    /// A gap for a recorded response that is not a success.
+    pub fn from_response(response: &Response, route: &Route) -> Gap {
+        let why = match (response.status, &response.error) {
+            (_, Some(error)) => format!("no response ({error})"),
+            (Some(status), None) => {
+                let code = response
+                    .error_code()
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default();
+                let message = response
+                    .error_message()
+                    .map(|m| format!(": {}", shorten(m)))
+                    .unwrap_or_default();
+                format!("{status}{code}{message}")
+            }
+            (None, None) => "no status".to_string(),
+        };
+        Gap {
+            request: response.request_line(),
+            status: response.status,
+            why,
+            needs: needs(route, response.status),
+        }
+    }
+
+    /// A gap for a read that the bundle does not hold.
+    pub fn missing(request: String, route: &Route) -> Gap {
+        Gap {
+            request,
+            status: None,
+            why: "not in the evidence bundle (not collected)".into(),
+            needs: needs(route, None),
+        }
+    }
+
+    /// A gap for a 2xx response whose body could not be understood.
+    pub fn malformed(response: &Response, route: &Route, what: &str) -> Gap {
+        Gap {
+            request: response.request_line(),
+            status: response.status,
+            why: format!("the response body is not a {what}"),
+            needs: needs(route, response.status),
+        }
+    }
+}
+
+/// What would make a read succeed: the permission for 401/403, patience for throttling and
+/// server errors, the permission otherwise (a missing read is collected with that permission).
+fn needs(route: &Route, status: Option<u16>) -> String {
+    match status {
+        Some(429) => return "retry later (throttled); Azure answered 429".into(),
+        Some(500..=599) => return "retry later (Azure answered with a server error)".into(),
+        Some(401) => {
+            return "a token for the right tenant and cloud (az login --tenant <tenant>)".into();
+        }
+        _ => {}
+    }
+    match route {
+        Route::App { .. } => "Microsoft.App/containerApps/read (Reader on the app)",
+        Route::Job { .. } => "Microsoft.App/jobs/read (Reader on the job)",
+        Route::Revisions { .. } => "Microsoft.App/containerApps/revisions/read (Reader on the app)",
+        Route::Environment { .. } => "Microsoft.App/managedEnvironments/read (Reader on the environment)",
+        Route::UserAssignedIdentity { .. } => "Microsoft.ManagedIdentity/userAssignedIdentities/read (Reader on the identity)",
+        Route::ResourceGraph => "Reader on the vault's subscription (Resource Graph returns only what you can read)",
+        Route::Vault { .. } => "Microsoft.KeyVault/vaults/read (Reader on the vault)",
+        Route::VaultSecret { .. } => "Microsoft.KeyVault/vaults/secrets/read (Reader on the vault)",
+        Route::SecretVersions { .. } => {
+            "Microsoft.KeyVault/vaults/secrets/readMetadata/action (Key Vault Reader on the vault) and a network path to the vault"
+        }
+        Route::RoleAssignments { .. } => "Microsoft.Authorization/roleAssignments/read on the vault (Reader on the vault)",
+        Route::RoleDefinition { .. } => "Microsoft.Authorization/roleDefinitions/read (Reader on the subscription)",
+        Route::DenyAssignments { .. } => "Microsoft.Authorization/denyAssignments/read on the vault (Reader on the vault)",
+        Route::ActivityLog => "Microsoft.Insights/eventtypes/values/read (Reader or Monitoring Reader on the resource group)",
+        Route::LogQuery { .. } => "Microsoft.OperationalInsights/workspaces/query/read (Log Analytics Reader on the workspace)",
+        Route::Other => "read access to this resource",
+    }
+    .to_string()
+}
+
+/// Keeps gap text to one readable line.
+fn shorten(message: &str) -> String {
+    let one_line = message.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() > 300 {
+        format!("{}…", one_line.chars().take(300).collect::<String>())
+    } else {
+        one_line
+    }
+}

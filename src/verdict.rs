@@ -1,0 +1,323 @@
+//! The verdict: one entry per hypothesis, ranked, with evidence, remediation and gaps.
+//!
+//! Semantics are normative in DESIGN.md ("Verdict semantics"). The JSON shape is the public
+//! contract `kvdiag/verdict/v1`: fields may be added, never renamed or removed.
+
+use crate::bundle::Target;
+use crate::snapshot::Gap;
+use serde::Serialize;
+
+/// The JSON schema id of [`Verdict`].
+pub const SCHEMA: &str = "kvdiag/verdict/v1";
+
+/// How strongly the evidence says a hypothesis is the cause. Declared strongest first: the
+/// derived order is the ranking order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The deciding evidence was read completely and agrees, or a log line / failed write
+    /// names this cause for this secret.
+    Confirmed,
+    /// The configuration implies the cause but a corroborating read is missing, or the
+    /// evidence is young.
+    Likely,
+    /// A weak or heuristic signal only.
+    Possible,
+    /// A read needed to decide failed; the gap names it.
+    Inconclusive,
+    /// Evidence points against it, incompletely.
+    Unlikely,
+    /// Complete evidence shows it is not the cause.
+    RuledOut,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Confirmed => "confirmed",
+            Status::Likely => "likely",
+            Status::Possible => "possible",
+            Status::Inconclusive => "inconclusive",
+            Status::Unlikely => "unlikely",
+            Status::RuledOut => "ruled_out",
+        }
+    }
+
+    /// True when this status is at least as strong as `threshold` (for `--fail-on`).
+    pub fn at_least(self, threshold: Status) -> bool {
+        self <= threshold
+    }
+
+    /// The stronger of two statuses.
+    pub fn strongest(self, other: Status) -> Status {
+        self.min(other)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether an observation makes the hypothesis more or less likely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    Supports,
+    Weakens,
+}
+
+/// One observation behind a status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub observation: String,
+    pub effect: Effect,
+    /// Where it was read: `app`, `revisions`, `vault`, `role_assignments`, `system_logs`, ...
+    pub source: String,
+    /// A command that shows the same thing by hand (`az ...` or KQL); never one that prints a
+    /// secret value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reproduce: Option<String>,
+}
+
+impl Evidence {
+    pub fn supports(observation: impl Into<String>, source: &str) -> Evidence {
+        Evidence {
+            observation: observation.into(),
+            effect: Effect::Supports,
+            source: source.into(),
+            reproduce: None,
+        }
+    }
+
+    pub fn weakens(observation: impl Into<String>, source: &str) -> Evidence {
+        Evidence {
+            observation: observation.into(),
+            effect: Effect::Weakens,
+            source: source.into(),
+            reproduce: None,
+        }
+    }
+
+    pub fn reproduce(mut self, command: impl Into<String>) -> Evidence {
+        self.reproduce = Some(command.into());
+        self
+    }
+}
+
+/// A step that fixes the cause.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Remediation {
+    pub description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+}
+
+impl Remediation {
+    pub fn run(description: impl Into<String>, command: impl Into<String>) -> Remediation {
+        Remediation {
+            description: description.into(),
+            command: Some(command.into()),
+        }
+    }
+
+    pub fn advice(description: impl Into<String>) -> Remediation {
+        Remediation {
+            description: description.into(),
+            command: None,
+        }
+    }
+}
+
+/// The result of one checker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hypothesis {
+    pub id: String,
+    pub status: Status,
+    /// 1..n, unique, assigned by [`Verdict::new`].
+    pub rank: usize,
+    pub summary: String,
+    /// The app secrets (and revisions) this entry is about.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub concerns: Vec<String>,
+    pub evidence: Vec<Evidence>,
+    pub remediation: Vec<Remediation>,
+}
+
+impl Hypothesis {
+    pub fn new(id: &str, status: Status, summary: impl Into<String>) -> Hypothesis {
+        Hypothesis {
+            id: id.into(),
+            status,
+            rank: 0,
+            summary: summary.into(),
+            concerns: Vec::new(),
+            evidence: Vec::new(),
+            remediation: Vec::new(),
+        }
+    }
+
+    /// Order among equal statuses: configuration faults before timing effects (DESIGN.md).
+    fn tie_break(&self) -> (u8, &str) {
+        match self.id.as_str() {
+            "secret_ref" => (0, ""),
+            "keyvault_access" => (1, ""),
+            "stale_revision" => (3, ""),
+            other => (2, other),
+        }
+    }
+}
+
+/// The whole answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verdict {
+    pub schema: &'static str,
+    pub target: Target,
+    /// "Now" for every rule (RFC 3339).
+    pub as_of: String,
+    pub hypotheses: Vec<Hypothesis>,
+    pub gaps: Vec<Gap>,
+    /// False when the app or job itself could not be read.
+    pub workload_read: bool,
+}
+
+impl Verdict {
+    /// Ranks the hypotheses: by status, then by the fixed id order.
+    pub fn new(
+        target: Target,
+        as_of: String,
+        mut hypotheses: Vec<Hypothesis>,
+        gaps: Vec<Gap>,
+        workload_read: bool,
+    ) -> Verdict {
+        hypotheses.sort_by(|a, b| {
+            a.status
+                .cmp(&b.status)
+                .then_with(|| a.tie_break().cmp(&b.tie_break()))
+        });
+        for (i, h) in hypotheses.iter_mut().enumerate() {
+            h.rank = i + 1;
+        }
+        Verdict {
+            schema: SCHEMA,
+            target,
+            as_of,
+            hypotheses,
+            gaps,
+            workload_read,
+        }
+    }
+
+    /// The top-ranked entry.
+    pub fn top(&self) -> Option<&Hypothesis> {
+        self.hypotheses.first()
+    }
+
+    /// The exit code (DESIGN.md): 1 when an entry is at or above `fail_on`; else 3 when the app
+    /// could not be read or the top entry is inconclusive; else 0. (2 is decided before a
+    /// verdict exists: usage, input and credential errors.)
+    pub fn exit_code(&self, fail_on: Status) -> i32 {
+        if self.hypotheses.iter().any(|h| h.status.at_least(fail_on)) {
+            1
+        } else if !self.workload_read
+            || self.top().is_some_and(|h| h.status == Status::Inconclusive)
+        {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(entries: &[(&str, Status)], workload_read: bool) -> Verdict {
+        let target = Target {
+            subscription: "s".into(),
+            resource_group: "rg".into(),
+            app: Some("a".into()),
+            job: None,
+        };
+        let hypotheses = entries
+            .iter()
+            .map(|(id, s)| Hypothesis::new(id, *s, ""))
+            .collect();
+        Verdict::new(target, String::new(), hypotheses, Vec::new(), workload_read)
+    }
+
+    #[test]
+    fn ranks_by_status_then_configuration_before_timing() {
+        let v = verdict(
+            &[
+                ("stale_revision", Status::Likely),
+                ("keyvault_network", Status::Likely),
+                ("secret_ref", Status::RuledOut),
+                ("keyvault_access", Status::Likely),
+                ("keyvault_secret_state", Status::Confirmed),
+            ],
+            true,
+        );
+        let order: Vec<(&str, usize)> = v
+            .hypotheses
+            .iter()
+            .map(|h| (h.id.as_str(), h.rank))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("keyvault_secret_state", 1),
+                ("keyvault_access", 2),
+                ("keyvault_network", 3),
+                ("stale_revision", 4),
+                ("secret_ref", 5)
+            ]
+        );
+    }
+
+    #[test]
+    fn exit_codes_follow_the_design() {
+        assert_eq!(
+            verdict(&[("secret_ref", Status::Likely)], true).exit_code(Status::Likely),
+            1
+        );
+        assert_eq!(
+            verdict(&[("secret_ref", Status::Possible)], true).exit_code(Status::Likely),
+            0
+        );
+        assert_eq!(
+            verdict(&[("secret_ref", Status::Possible)], true).exit_code(Status::Possible),
+            1
+        );
+        assert_eq!(
+            verdict(&[("secret_ref", Status::Likely)], true).exit_code(Status::Confirmed),
+            0
+        );
+        assert_eq!(
+            verdict(
+                &[
+                    ("secret_ref", Status::Inconclusive),
+                    ("stale_revision", Status::RuledOut)
+                ],
+                true
+            )
+            .exit_code(Status::Likely),
+            3
+        );
+        assert_eq!(
+            verdict(&[("secret_ref", Status::Inconclusive)], false).exit_code(Status::Likely),
+            3
+        );
+        assert_eq!(
+            verdict(&[("secret_ref", Status::Confirmed)], false).exit_code(Status::Likely),
+            1,
+            "a cause beats missing evidence"
+        );
+        assert_eq!(
+            verdict(&[("secret_ref", Status::RuledOut)], true).exit_code(Status::Likely),
+            0
+        );
+    }
+}
