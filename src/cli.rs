@@ -105,10 +105,10 @@ fn check(args: CheckArgs) -> anyhow::Result<i32> {
     let text = render::render(&verdict, args.output, style);
     let mut lock = stdout.lock();
     // A closed pipe (`| head`) is not an error worth a message.
-    if let Err(e) = lock.write_all(text.as_bytes()).and_then(|_| lock.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(e.into());
-        }
+    if let Err(e) = lock.write_all(text.as_bytes()).and_then(|_| lock.flush())
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        return Err(e.into());
     }
     Ok(verdict.exit_code(args.fail_on.into()))
 }

@@ -134,11 +134,11 @@ pub fn classify(reason: Option<&str>, text: &str) -> LogEvent {
     if reason.eq_ignore_ascii_case(SYNC_FAILED) || sync_text {
         return LogEvent::SyncFailed(sync_failure(text));
     }
-    if let Some(secret) = between(text, "SecretRef '", "'") {
-        if lower.contains("not found") {
-            let consumer = between(text, "defined for ", " not found").map(|c| c.replace('\'', ""));
-            return LogEvent::SecretRefNotFound { secret, consumer };
-        }
+    if let Some(secret) = between(text, "SecretRef '", "'")
+        && lower.contains("not found")
+    {
+        let consumer = between(text, "defined for ", " not found").map(|c| c.replace('\'', ""));
+        return LogEvent::SecretRefNotFound { secret, consumer };
     }
     if let (Some(identity), Some(secret)) = (
         between(

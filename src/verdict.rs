@@ -143,6 +143,9 @@ pub struct Hypothesis {
     pub concerns: Vec<String>,
     pub evidence: Vec<Evidence>,
     pub remediation: Vec<Remediation>,
+    /// Reads this entry needed and did not get; merged into [`Verdict::gaps`].
+    #[serde(skip)]
+    pub gaps: Vec<Gap>,
 }
 
 impl Hypothesis {
@@ -155,6 +158,7 @@ impl Hypothesis {
             concerns: Vec::new(),
             evidence: Vec::new(),
             remediation: Vec::new(),
+            gaps: Vec::new(),
         }
     }
 
@@ -188,9 +192,16 @@ impl Verdict {
         target: Target,
         as_of: String,
         mut hypotheses: Vec<Hypothesis>,
-        gaps: Vec<Gap>,
+        mut gaps: Vec<Gap>,
         workload_read: bool,
     ) -> Verdict {
+        // Gaps only a checker knew about join the snapshot's, so that every `inconclusive`
+        // names its missing read in the verdict.
+        for gap in hypotheses.iter().flat_map(|h| h.gaps.iter()) {
+            if !gaps.contains(gap) {
+                gaps.push(gap.clone());
+            }
+        }
         hypotheses.sort_by(|a, b| {
             a.status
                 .cmp(&b.status)

@@ -79,12 +79,12 @@ impl KeyVaultRef {
                 "secret name '{secret}' is not 1-127 letters, digits or hyphens"
             ));
         }
-        if let Some(v) = version {
-            if v.len() != 32 || !v.chars().all(|c| c.is_ascii_hexdigit()) {
-                return Err(format!(
-                    "version '{v}' is not a 32-character hex version id"
-                ));
-            }
+        if let Some(v) = version
+            && (v.len() != 32 || !v.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Err(format!(
+                "version '{v}' is not a 32-character hex version id"
+            ));
         }
         Ok(KeyVaultRef {
             vault: vault.to_string(),

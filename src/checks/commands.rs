@@ -206,9 +206,24 @@ mod tests {
     #[test]
     fn quotes_untrusted_names() {
         assert_eq!(q("rg-orders"), "rg-orders");
-        assert_eq!(q("a b"), "'a b'");
-        assert_eq!(q("x;rm -rf /"), "'x;rm -rf /'");
-        assert_eq!(q("it's"), "'it'\"'\"'s'");
+        for nasty in [
+            "a b",
+            "x;rm -rf /",
+            "it's",
+            "$(id)",
+            "`id`",
+            "a\"b",
+            "--scope",
+            "new\nline",
+            "*",
+        ] {
+            let quoted = q(nasty);
+            assert_eq!(
+                shlex::split(&quoted),
+                Some(vec![nasty.to_string()]),
+                "{nasty} -> {quoted}"
+            );
+        }
         let cmd = role_assignment_create("p", "Key Vault Secrets User", "/subscriptions/s");
         assert!(cmd.contains("--role 'Key Vault Secrets User'"), "{cmd}");
     }

@@ -168,10 +168,7 @@ fn reference(snapshot: &Snapshot, workload: &Workload, r: &KvReference, tally: &
         }
         Some(Read::Unavailable(gap)) => {
             tally.item(Status::Inconclusive, format!("cannot tell whether identity '{}' may read {secret}: vault '{}' could not be read", r.identity_label(), parsed.vault), &r.secret);
-            tally.evidence(Evidence::supports(
-                format!("{} -> {} (needs {})", gap.request, gap.why, gap.needs),
-                "vault",
-            ));
+            tally.gap(gap, "vault");
             return;
         }
         None => return,
@@ -263,14 +260,9 @@ fn decide(
         tally.evidence(Evidence::supports(ignored.clone(), "vault"));
     }
     for gap in &result.gaps {
-        tally.evidence(Evidence::supports(
-            format!(
-                "not read: {} -> {} (needs {})",
-                gap.request, gap.why, gap.needs
-            ),
-            "role_assignments",
-        ));
+        tally.gap(gap, "role_assignments");
     }
+
     let log_says_denied = last.and_then(|e| match &e.event {
         LogEvent::SyncFailed(f)
             if matches!(

@@ -40,10 +40,7 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
                     ),
                     name,
                 );
-                tally.evidence(Evidence::supports(
-                    format!("{} -> {} (needs {})", gap.request, gap.why, gap.needs),
-                    "vault",
-                ));
+                tally.gap(gap, "vault");
             }
             Read::NotFound(_) => {}
         }
@@ -166,13 +163,12 @@ fn vault_path(snapshot: &Snapshot, workload: &Workload, vault: &Vault, tally: &m
     if endpoints > 0 && subnet.is_some() {
         paths.push(format!("{endpoints} approved private endpoint(s) with a VNet-integrated environment (private DNS not verifiable)"));
     }
-    if let (Some(s), Some(a)) = (&subnet, acls) {
-        if a.virtual_network_rules
+    if let (Some(s), Some(a)) = (&subnet, acls)
+        && a.virtual_network_rules
             .iter()
             .any(|r| crate::azure::ids::same(r, s))
-        {
-            paths.push("a virtual-network rule for the environment's subnet (needs the Microsoft.KeyVault service endpoint on it)".into());
-        }
+    {
+        paths.push("a virtual-network rule for the environment's subnet (needs the Microsoft.KeyVault service endpoint on it)".into());
     }
     let allowed_ips: Vec<&String> = workload
         .outbound_ips

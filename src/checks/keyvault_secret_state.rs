@@ -58,7 +58,7 @@ fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
         Some(Read::NotFound(detail)) => {
             // A direct GET 404 is proof; "Resource Graph found nothing" only covers what the
             // caller can read.
-            let status = if detail.starts_with("no vault named") {
+            let status = if detail.contains("no vault named") {
                 Status::Likely
             } else {
                 Status::Confirmed
@@ -87,10 +87,7 @@ fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
                 format!("cannot check {secret}: vault '{vault}' could not be read"),
                 &r.secret,
             );
-            tally.evidence(Evidence::supports(
-                format!("{} -> {} (needs {})", gap.request, gap.why, gap.needs),
-                "vault",
-            ));
+            tally.gap(gap, "vault");
             return;
         }
         None => return,
@@ -167,10 +164,7 @@ fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
                 format!("cannot read the state of {what}"),
                 &r.secret,
             );
-            tally.evidence(Evidence::supports(
-                format!("{} -> {} (needs {})", gap.request, gap.why, gap.needs),
-                "vault_secret",
-            ));
+            tally.gap(&gap, "vault_secret");
             return;
         }
     };
@@ -306,23 +300,27 @@ fn pinned_state(
     metadata: Option<&Read<VaultSecret>>,
     versions: Option<&Read<Vec<SecretVersion>>>,
 ) -> Result<State, Missing> {
-    if let Some(Read::Ok(list)) = versions {
-        return match list.iter().find(|v| v.version.eq_ignore_ascii_case(pinned)) {
-            Some(v) => Ok(State {
-                enabled: v.enabled,
-                expires: v.expires,
-                not_before: v.not_before,
-                version: None,
-                source: "data-plane version list",
-            }),
-            None if list.is_empty() => Err(Missing::NotFound(
-                "the version list is empty: no such secret".into(),
-            )),
-            None => Err(Missing::NotFound(format!(
-                "the version list ({} versions) does not contain {pinned}",
-                list.len()
-            ))),
-        };
+    match versions {
+        Some(Read::Ok(list)) => {
+            return match list.iter().find(|v| v.version.eq_ignore_ascii_case(pinned)) {
+                Some(v) => Ok(State {
+                    enabled: v.enabled,
+                    expires: v.expires,
+                    not_before: v.not_before,
+                    version: None,
+                    source: "data-plane version list",
+                }),
+                None if list.is_empty() => Err(Missing::NotFound(
+                    "the version list is empty: no such secret".into(),
+                )),
+                None => Err(Missing::NotFound(format!(
+                    "the version list ({} versions) does not contain {pinned}",
+                    list.len()
+                ))),
+            };
+        }
+        Some(Read::NotFound(detail)) => return Err(Missing::NotFound(detail.clone())),
+        _ => {}
     }
     match metadata {
         Some(Read::Ok(m))

@@ -13,7 +13,7 @@ mod secret_ref;
 mod stale_revision;
 
 use crate::logs::LogEvent;
-use crate::snapshot::{Read, Snapshot, SystemLogEntry, Workload};
+use crate::snapshot::{Gap, Read, Snapshot, SystemLogEntry, Workload};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status, Verdict};
 
 /// A registered checker.
@@ -118,6 +118,7 @@ pub(crate) struct Tally {
     concerns: Vec<String>,
     evidence: Vec<Evidence>,
     remediation: Vec<Remediation>,
+    gaps: Vec<Gap>,
 }
 
 impl Tally {
@@ -128,6 +129,7 @@ impl Tally {
             concerns: Vec::new(),
             evidence: Vec::new(),
             remediation: Vec::new(),
+            gaps: Vec::new(),
         }
     }
 
@@ -145,6 +147,20 @@ impl Tally {
         }
     }
 
+    /// A read this entry needed and did not get: shown as evidence, listed in the verdict.
+    pub fn gap(&mut self, gap: &Gap, source: &str) {
+        self.evidence(Evidence::supports(
+            format!(
+                "not read: {} -> {} (needs {})",
+                gap.request, gap.why, gap.needs
+            ),
+            source,
+        ));
+        if !self.gaps.contains(gap) {
+            self.gaps.push(gap.clone());
+        }
+    }
+
     pub fn remedy(&mut self, remediation: Remediation) {
         if !self.remediation.contains(&remediation) {
             self.remediation.push(remediation);
@@ -158,6 +174,7 @@ impl Tally {
         let Some(status) = self.items.iter().map(|(s, _)| *s).min() else {
             let mut h = Hypothesis::new(self.id, when_empty.0, when_empty.1);
             h.evidence = self.evidence;
+            h.gaps = self.gaps;
             return h;
         };
         let top: Vec<&String> = self
@@ -174,6 +191,7 @@ impl Tally {
         let mut h = Hypothesis::new(self.id, status, summary);
         h.concerns = self.concerns;
         h.evidence = self.evidence;
+        h.gaps = self.gaps;
         // Remediation only makes sense for a cause that may be real.
         if status <= Status::Inconclusive {
             h.remediation = self.remediation;

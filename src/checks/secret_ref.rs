@@ -79,8 +79,9 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
             &site.secret,
         );
         let mut observation = format!(
-            "{place} has secretRef {}; the app defines: {defined}",
-            quoted(&site.secret)
+            "{place} has secretRef {} (at {}); the app defines: {defined}",
+            quoted(&site.secret),
+            site.json_path
         );
         if let Some((suggestion, why)) = &hint {
             observation.push_str(&format!("; '{suggestion}' {why}"));
@@ -125,31 +126,31 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
     }
 
     for r in revisions {
-        if let Some(text) = r.failure_text() {
-            if let LogEvent::SecretRefNotFound { secret, .. } = crate::logs::classify(None, text) {
-                if !tally.has(&secret) {
-                    tally.item(
-                        Status::Confirmed,
-                        format!(
-                            "revision '{}' failed: secretRef {} not found",
-                            r.name,
-                            quoted(&secret)
-                        ),
-                        &secret,
-                    );
-                }
-                tally.evidence(
-                    Evidence::supports(
-                        format!(
-                            "revision '{}' is {}: \"{text}\"",
-                            r.name,
-                            r.provisioning_state.as_deref().unwrap_or("failed")
-                        ),
-                        "revisions",
-                    )
-                    .reproduce(commands::revision_list(target)),
+        if let Some(text) = r.failure_text()
+            && let LogEvent::SecretRefNotFound { secret, .. } = crate::logs::classify(None, text)
+        {
+            if !tally.has(&secret) {
+                tally.item(
+                    Status::Confirmed,
+                    format!(
+                        "revision '{}' failed: secretRef {} not found",
+                        r.name,
+                        quoted(&secret)
+                    ),
+                    &secret,
                 );
             }
+            tally.evidence(
+                Evidence::supports(
+                    format!(
+                        "revision '{}' is {}: \"{text}\"",
+                        r.name,
+                        r.provisioning_state.as_deref().unwrap_or("failed")
+                    ),
+                    "revisions",
+                )
+                .reproduce(commands::revision_list(target)),
+            );
         }
     }
     for entry in snapshot.logs() {

@@ -47,10 +47,7 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
     let revisions = match &snapshot.revisions {
         Read::Ok(list) => list,
         Read::Unavailable(gap) => {
-            tally.evidence(Evidence::supports(
-                format!("{} -> {} (needs {})", gap.request, gap.why, gap.needs),
-                "revisions",
-            ));
+            tally.gap(gap, "revisions");
             tally.item(
                 Status::Inconclusive,
                 "cannot tell which revisions serve traffic: the revision list could not be read",
@@ -246,6 +243,15 @@ impl<'a> Consumer<'a> {
     fn key_vault(&self, kv: &KvReference, tally: &mut Tally) {
         let Ok(parsed) = &kv.parsed else { return };
         let key = (parsed.vault.clone(), parsed.secret.to_ascii_lowercase());
+        if self
+            .snapshot
+            .vault_secrets
+            .get(&key)
+            .is_some_and(Read::is_not_found)
+        {
+            // No such secret (or vault): nothing to be stale about; keyvault_secret_state says so.
+            return;
+        }
         let current = current_version(self.snapshot, &key);
         let secret = quoted(&self.secret.name);
         let target = &self.snapshot.target;
@@ -407,18 +413,18 @@ fn current_version(
     snapshot: &Snapshot,
     key: &(String, String),
 ) -> Option<(String, Option<OffsetDateTime>)> {
-    if let Some(Read::Ok(m)) = snapshot.vault_secrets.get(key) {
-        if let Some(v) = &m.current_version {
-            let created = match snapshot.secret_versions.get(key) {
-                Some(Read::Ok(list)) => list
-                    .iter()
-                    .find(|x| x.version.eq_ignore_ascii_case(v))
-                    .and_then(|x| x.created)
-                    .or(m.created),
-                _ => m.created,
-            };
-            return Some((v.clone(), created));
-        }
+    if let Some(Read::Ok(m)) = snapshot.vault_secrets.get(key)
+        && let Some(v) = &m.current_version
+    {
+        let created = match snapshot.secret_versions.get(key) {
+            Some(Read::Ok(list)) => list
+                .iter()
+                .find(|x| x.version.eq_ignore_ascii_case(v))
+                .and_then(|x| x.created)
+                .or(m.created),
+            _ => m.created,
+        };
+        return Some((v.clone(), created));
     }
     match snapshot.secret_versions.get(key) {
         Some(Read::Ok(list)) => list

@@ -64,7 +64,7 @@ impl SystemLogEntry {
                 })
             })
             .collect();
-        entries.sort_by(|a, b| b.time.cmp(&a.time));
+        entries.sort_by_key(|e| std::cmp::Reverse(e.time));
         entries
     }
 }
@@ -104,7 +104,7 @@ impl ActivityEvent {
                 })
             })
             .collect();
-        events.sort_by(|a, b| b.time.cmp(&a.time));
+        events.sort_by_key(|e| std::cmp::Reverse(e.time));
         events
     }
 

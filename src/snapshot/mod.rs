@@ -226,11 +226,10 @@ impl<'a> Builder<'a> {
         parse: impl FnOnce(&Value) -> Option<T>,
     ) -> Read<T> {
         if response.status == Some(404) {
-            let detail = response
-                .error_message()
-                .or(response.error_code())
-                .unwrap_or("404 Not Found")
-                .to_string();
+            let detail = match (response.error_code(), response.error_message()) {
+                (Some(code), Some(message)) => format!("404 {code}: {message}"),
+                (code, message) => format!("404 {}", code.or(message).unwrap_or("Not Found")),
+            };
             return Read::NotFound(detail);
         }
         if !response.ok() {

@@ -1,0 +1,224 @@
+//! The binary's contract: first screen, exit codes, formats, and clear errors on bad input.
+
+mod common;
+
+use std::process::{Command, Output};
+
+fn kvdiag(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kvdiag"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .output()
+        .expect("kvdiag runs")
+}
+
+fn scenario(name: &str) -> String {
+    common::repo()
+        .join(format!("fixtures/scenarios/{name}.json"))
+        .display()
+        .to_string()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+#[test]
+fn the_lab_names_the_missing_role_first_with_its_fix() {
+    let out = kvdiag(&["check", "--from", &scenario("managed-identity-no-role")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    let first: Vec<&str> = text.lines().take(7).collect();
+    assert_eq!(first[2], "TOP CAUSE: keyvault_access (confirmed)", "{text}");
+    let vault = "/subscriptions/3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90/resourceGroups/rg-orders/providers/Microsoft.KeyVault/vaults/kv-orders-shared";
+    assert_eq!(first[4], "FIX:", "{text}");
+    assert!(
+        first[6].starts_with(
+            "  az role assignment create --assignee-object-id 9c4e2b71-5a3d-4f08-b6e1-2d7a9f0c3e15"
+        ),
+        "{text}"
+    );
+    assert!(first[6].ends_with(&format!("--scope {vault}")), "{text}");
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let cases: [(&str, &[&str], i32); 7] = [
+        ("healthy", &[], 0),
+        ("managed-identity-no-role", &[], 1),
+        ("role-assignments-forbidden", &[], 3),
+        ("app-not-found", &[], 3),
+        ("secret-expired", &[], 0),
+        ("secret-expired", &["--fail-on", "possible"], 1),
+        ("plain-secret-changed", &["--fail-on", "confirmed"], 0),
+    ];
+    for (name, extra, code) in cases {
+        let path = scenario(name);
+        let mut args = vec!["check", "--from", path.as_str(), "-o", "json"];
+        args.extend_from_slice(extra);
+        let out = kvdiag(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{name} {extra:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn json_is_the_documented_contract() {
+    let out = kvdiag(&[
+        "check",
+        "--from",
+        &scenario("role-assignments-forbidden"),
+        "-o",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "kvdiag/verdict/v1");
+    assert_eq!(v["target"]["app"], "ca-orders-web");
+    let hypotheses = v["hypotheses"].as_array().unwrap();
+    for (i, h) in hypotheses.iter().enumerate() {
+        assert_eq!(h["rank"], i + 1);
+        for field in ["id", "status", "summary", "evidence", "remediation"] {
+            assert!(!h[field].is_null(), "{field} missing in {h}");
+        }
+        for e in h["evidence"].as_array().unwrap() {
+            assert!(e["effect"] == "supports" || e["effect"] == "weakens", "{e}");
+            assert!(
+                e["observation"].is_string() && e["source"].is_string(),
+                "{e}"
+            );
+        }
+    }
+    let gap = &v["gaps"][0];
+    for field in ["request", "status", "why", "needs"] {
+        assert!(gap.get(field).is_some(), "gap lacks {field}: {gap}");
+    }
+    assert_eq!(gap["status"], 403);
+}
+
+#[test]
+fn markdown_is_ready_to_paste() {
+    let out = kvdiag(&[
+        "check",
+        "--from",
+        &scenario("secretref-case-mismatch"),
+        "-o",
+        "markdown",
+    ]);
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("### kvdiag — Top cause: `secret_ref` (confirmed)"),
+        "{text}"
+    );
+    assert!(text.contains("| 1 | `secret_ref` | confirmed |"), "{text}");
+    assert!(text.contains("```sh"), "{text}");
+}
+
+#[test]
+fn as_of_moves_now() {
+    // Five minutes after the grant the role may not have propagated; an hour later it has.
+    let path = scenario("role-assigned-minutes-ago");
+    let now: serde_json::Value =
+        serde_json::from_slice(&kvdiag(&["check", "--from", &path, "-o", "json"]).stdout).unwrap();
+    let later: serde_json::Value = serde_json::from_slice(
+        &kvdiag(&[
+            "check",
+            "--from",
+            &path,
+            "-o",
+            "json",
+            "--as-of",
+            "2026-11-20T11:30:00Z",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let status = |v: &serde_json::Value| {
+        v["hypotheses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["id"] == "keyvault_access")
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status(&now), "possible");
+    assert_eq!(status(&later), "ruled_out");
+    assert_eq!(later["as_of"], "2026-11-20T11:30:00Z");
+}
+
+#[test]
+fn bad_input_is_a_clear_one_line_error_with_exit_2() {
+    let dir = std::env::temp_dir().join(format!("kvdiag-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.display().to_string()
+    };
+    let cases = [
+        (
+            dir.join("absent.json").display().to_string(),
+            "cannot read bundle",
+        ),
+        (
+            write("truncated.json", "{\"kvdiag_bundle\": 1, \"target\": {"),
+            "is not valid JSON (line 1",
+        ),
+        (
+            write("array.json", "[1, 2]"),
+            "top level is not a JSON object",
+        ),
+        (
+            write("other.json", "{\"name\": \"x\"}"),
+            "no \"kvdiag_bundle\" version field",
+        ),
+        (
+            write("future.json", "{\"kvdiag_bundle\": 2}"),
+            "is bundle version 2",
+        ),
+        (write("binary.json", "\u{0}\u{1}\u{2}"), "is not valid JSON"),
+        (write("empty.json", ""), "is not valid JSON"),
+    ];
+    for (path, expected) in cases {
+        let out = kvdiag(&["check", "--from", &path]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{path}: {err}");
+        assert!(
+            err.starts_with("kvdiag: error: ") && err.contains(expected),
+            "{path}: {err}"
+        );
+        assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+        assert!(
+            out.stdout.is_empty(),
+            "nothing on stdout for an input error"
+        );
+    }
+    let out = kvdiag(&["check", "--from", &scenario("healthy"), "--as-of", "soon"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--as-of 'soon' is not an RFC 3339 time"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_lists_exit_codes() {
+    assert_eq!(kvdiag(&["check"]).status.code(), Some(2));
+    assert_eq!(
+        kvdiag(&["check", "--from", "x", "-o", "yaml"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(kvdiag(&["frobnicate"]).status.code(), Some(2));
+    let help = kvdiag(&["check", "--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    assert!(stdout(&help).contains("3  evidence too incomplete to decide"));
+}

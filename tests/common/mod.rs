@@ -1,0 +1,34 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use kvdiag::bundle::Bundle;
+use kvdiag::checks::diagnose;
+use kvdiag::snapshot::Snapshot;
+use kvdiag::verdict::Verdict;
+use std::path::{Path, PathBuf};
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every scenario bundle, sorted by name.
+pub fn scenarios() -> Vec<(String, PathBuf)> {
+    let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(repo().join("fixtures/scenarios"))
+        .expect("fixtures/scenarios exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), p))
+        .collect();
+    out.sort();
+    assert!(
+        out.len() >= 15,
+        "at least 15 scenarios, found {}",
+        out.len()
+    );
+    out
+}
+
+pub fn verdict_of(path: &Path) -> Verdict {
+    let bundle = Bundle::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    diagnose(&Snapshot::build(&bundle, None))
+}

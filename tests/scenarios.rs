@@ -1,0 +1,157 @@
+//! Every fixture scenario gives its expected verdict (fixtures/expected/<name>.json).
+
+mod common;
+
+use kvdiag::verdict::Status;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+#[test]
+fn every_scenario_gives_its_expected_verdict() {
+    let mut failures = Vec::new();
+    for (name, path) in common::scenarios() {
+        let expected_path = common::repo().join(format!("fixtures/expected/{name}.json"));
+        let expected: Value = serde_json::from_str(
+            &std::fs::read_to_string(&expected_path)
+                .unwrap_or_else(|_| panic!("{name}: no {}", expected_path.display())),
+        )
+        .unwrap();
+        let verdict = common::verdict_of(&path);
+        let json = serde_json::to_value(&verdict).unwrap();
+        let mut problems = Vec::new();
+
+        let statuses: BTreeMap<String, String> = verdict
+            .hypotheses
+            .iter()
+            .map(|h| (h.id.clone(), h.status.to_string()))
+            .collect();
+        let wanted: BTreeMap<String, String> =
+            serde_json::from_value(expected["statuses"].clone()).unwrap();
+        if statuses != wanted {
+            problems.push(format!("statuses {statuses:?}, expected {wanted:?}"));
+        }
+        if verdict.top().map(|h| h.id.as_str()) != expected["top"].as_str() {
+            problems.push(format!(
+                "top {:?}, expected {}",
+                verdict.top().map(|h| &h.id),
+                expected["top"]
+            ));
+        }
+        let exit = verdict.exit_code(Status::Likely);
+        if Some(exit as i64) != expected["exit"].as_i64() {
+            problems.push(format!("exit {exit}, expected {}", expected["exit"]));
+        }
+        if Some(verdict.gaps.len() as i64) != expected["gaps"].as_i64() {
+            problems.push(format!(
+                "{} gaps, expected {}: {:#?}",
+                verdict.gaps.len(),
+                expected["gaps"],
+                verdict.gaps
+            ));
+        }
+        for (id, needles) in expected["contains"].as_object().into_iter().flatten() {
+            let entry = json["hypotheses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|h| h["id"] == *id);
+            let text = entry.map(|e| e.to_string()).unwrap_or_default();
+            for needle in needles.as_array().unwrap() {
+                let needle = needle.as_str().unwrap();
+                // Compare against JSON-escaped text so quotes in needles match.
+                let escaped = serde_json::to_string(needle).unwrap();
+                if !text.contains(escaped.trim_matches('"')) {
+                    problems.push(format!("{id} lacks {needle:?}"));
+                }
+            }
+        }
+        let gaps = json["gaps"].to_string();
+        for needle in expected["gaps_contain"].as_array().into_iter().flatten() {
+            if !gaps.contains(needle.as_str().unwrap()) {
+                problems.push(format!("gaps lack {needle}"));
+            }
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{name}:\n  {}", problems.join("\n  ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_expectation_has_a_scenario() {
+    let scenarios: Vec<String> = common::scenarios().into_iter().map(|(n, _)| n).collect();
+    for entry in std::fs::read_dir(common::repo().join("fixtures/expected")).unwrap() {
+        let name = entry
+            .unwrap()
+            .path()
+            .file_stem()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(
+            scenarios.contains(&name),
+            "fixtures/expected/{name}.json has no scenario"
+        );
+    }
+}
+
+/// DESIGN.md verdict semantics that must hold for every scenario.
+#[test]
+fn verdicts_keep_the_contract() {
+    for (name, path) in common::scenarios() {
+        let v = common::verdict_of(&path);
+        let ranks: Vec<usize> = v.hypotheses.iter().map(|h| h.rank).collect();
+        assert_eq!(
+            ranks,
+            (1..=v.hypotheses.len()).collect::<Vec<_>>(),
+            "{name}: ranks are 1..n in order"
+        );
+        assert!(
+            v.hypotheses.windows(2).all(|w| w[0].status <= w[1].status),
+            "{name}: sorted by status"
+        );
+        for id in ["secret_ref", "keyvault_access", "stale_revision"] {
+            assert!(
+                v.hypotheses.iter().any(|h| h.id == id),
+                "{name}: {id} is always present"
+            );
+        }
+        for h in &v.hypotheses {
+            assert!(!h.summary.is_empty(), "{name}/{}: empty summary", h.id);
+            if h.status <= Status::Possible {
+                assert!(
+                    !h.evidence.is_empty(),
+                    "{name}/{}: a cause needs evidence",
+                    h.id
+                );
+            }
+            if h.status == Status::Inconclusive {
+                assert!(
+                    !v.gaps.is_empty(),
+                    "{name}/{}: inconclusive must name the missing read",
+                    h.id
+                );
+            }
+        }
+        // Never ruled_out on evidence that could not be read: a failed role-assignment read
+        // keeps keyvault_access from being ruled out.
+        if v.gaps.iter().any(|g| g.request.contains("roleAssignments")) {
+            let access = v
+                .hypotheses
+                .iter()
+                .find(|h| h.id == "keyvault_access")
+                .unwrap();
+            assert_ne!(access.status, Status::RuledOut, "{name}");
+        }
+    }
+}
+
+#[test]
+fn replay_is_deterministic() {
+    for (name, path) in common::scenarios() {
+        let a = serde_json::to_string(&common::verdict_of(&path)).unwrap();
+        let b = serde_json::to_string(&common::verdict_of(&path)).unwrap();
+        assert_eq!(a, b, "{name}");
+    }
+}
