@@ -149,11 +149,10 @@ impl Tally {
 
     /// A read this entry needed and did not get: shown as evidence, listed in the verdict.
     pub fn gap(&mut self, gap: &Gap, source: &str) {
+        // Short here; the verdict's gap list carries the full request and error.
+        let why = gap.why.split(':').next().unwrap_or(&gap.why);
         self.evidence(Evidence::supports(
-            format!(
-                "not read: {} -> {} (needs {})",
-                gap.request, gap.why, gap.needs
-            ),
+            format!("not read ({why}): {}", gap.short_request()),
             source,
         ));
         if !self.gaps.contains(gap) {
@@ -191,6 +190,8 @@ impl Tally {
         let mut h = Hypothesis::new(self.id, status, summary);
         h.concerns = self.concerns;
         h.evidence = self.evidence;
+        // What supports the status first; the order within each group is the checker's.
+        h.evidence.sort_by_key(|e| e.effect != crate::verdict::Effect::Supports);
         h.gaps = self.gaps;
         // Remediation only makes sense for a cause that may be real.
         if status <= Status::Inconclusive {

@@ -15,6 +15,18 @@ pub fn render(verdict: &Verdict, style: Style) -> String {
         Some(h) => {
             writeln!(out, "{}: {} ({})", label.to_uppercase(), h.id, h.status).ok();
             writeln!(out, "  {}", h.summary).ok();
+            if h.status == crate::verdict::Status::Inconclusive {
+                let mut needs: Vec<&str> = Vec::new();
+                for gap in &verdict.gaps {
+                    if !needs.contains(&gap.needs.as_str()) {
+                        needs.push(&gap.needs);
+                    }
+                }
+                writeln!(out, "TO DECIDE, kvdiag needs:").ok();
+                for need in needs {
+                    writeln!(out, "  - {need}").ok();
+                }
+            }
             let fixes: Vec<_> = h.remediation.iter().collect();
             if !fixes.is_empty() {
                 writeln!(out, "FIX:").ok();

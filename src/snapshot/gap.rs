@@ -39,6 +39,24 @@ impl Gap {
         }
     }
 
+    /// The request without the subscription/resource-group prefix, for one-line evidence:
+    /// `GET …/vaults/kv/providers/Microsoft.Authorization/roleAssignments?$filter=…`.
+    pub fn short_request(&self) -> String {
+        let lower = self.request.to_ascii_lowercase();
+        match lower
+            .find("/providers/microsoft.keyvault/")
+            .or_else(|| lower.find("/providers/microsoft.app/"))
+        {
+            Some(at) => {
+                let method_end = self.request.find(' ').map_or(0, |i| i + 1);
+                let tail = &self.request[at + "/providers/".len()..];
+                let tail = tail.split_once('/').map_or(tail, |(_, rest)| rest);
+                format!("{}…/{tail}", &self.request[..method_end])
+            }
+            None => self.request.clone(),
+        }
+    }
+
     /// A gap for a read that the bundle does not hold.
     pub fn missing(request: String, route: &Route) -> Gap {
         Gap {
