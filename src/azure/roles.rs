@@ -98,6 +98,21 @@ pub fn matches(pattern: &str, action: &str) -> bool {
     true
 }
 
+/// The management-plane `actions` shared verbatim by the Key Vault Administrator, Secrets
+/// Officer, Reader, Certificates Officer and Crypto Officer roles.
+const KEY_VAULT_MANAGEMENT_READS: &[&str] = &[
+    "Microsoft.Authorization/*/read",
+    "Microsoft.Insights/alertRules/*",
+    "Microsoft.Resources/deployments/*",
+    "Microsoft.Resources/subscriptions/resourceGroups/read",
+    "Microsoft.Support/*",
+    "Microsoft.KeyVault/checkNameAvailability/read",
+    "Microsoft.KeyVault/deletedVaults/read",
+    "Microsoft.KeyVault/locations/*/read",
+    "Microsoft.KeyVault/vaults/*/read",
+    "Microsoft.KeyVault/operations/read",
+];
+
 struct BuiltIn {
     guid: &'static str,
     name: &'static str,
@@ -170,18 +185,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         guid: "00482a5a-887f-4fb3-b363-3b7fe8e74483",
         name: "Key Vault Administrator",
-        actions: &[
-            "Microsoft.Authorization/*/read",
-            "Microsoft.Insights/alertRules/*",
-            "Microsoft.Resources/deployments/*",
-            "Microsoft.Resources/subscriptions/resourceGroups/read",
-            "Microsoft.Support/*",
-            "Microsoft.KeyVault/checkNameAvailability/read",
-            "Microsoft.KeyVault/deletedVaults/read",
-            "Microsoft.KeyVault/locations/*/read",
-            "Microsoft.KeyVault/vaults/*/read",
-            "Microsoft.KeyVault/operations/read",
-        ],
+        actions: KEY_VAULT_MANAGEMENT_READS,
         not_actions: &[],
         data_actions: &["Microsoft.KeyVault/vaults/*"],
         not_data_actions: &[],
@@ -189,18 +193,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         guid: "b86a8fe4-44ce-4948-aee5-eccb2c155cd7",
         name: "Key Vault Secrets Officer",
-        actions: &[
-            "Microsoft.Authorization/*/read",
-            "Microsoft.Insights/alertRules/*",
-            "Microsoft.Resources/deployments/*",
-            "Microsoft.Resources/subscriptions/resourceGroups/read",
-            "Microsoft.Support/*",
-            "Microsoft.KeyVault/checkNameAvailability/read",
-            "Microsoft.KeyVault/deletedVaults/read",
-            "Microsoft.KeyVault/locations/*/read",
-            "Microsoft.KeyVault/vaults/*/read",
-            "Microsoft.KeyVault/operations/read",
-        ],
+        actions: KEY_VAULT_MANAGEMENT_READS,
         not_actions: &[],
         data_actions: &["Microsoft.KeyVault/vaults/secrets/*"],
         not_data_actions: &[],
@@ -219,18 +212,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         guid: "21090545-7ca7-4776-b22c-e363652d74d2",
         name: "Key Vault Reader",
-        actions: &[
-            "Microsoft.Authorization/*/read",
-            "Microsoft.Insights/alertRules/*",
-            "Microsoft.Resources/deployments/*",
-            "Microsoft.Resources/subscriptions/resourceGroups/read",
-            "Microsoft.Support/*",
-            "Microsoft.KeyVault/checkNameAvailability/read",
-            "Microsoft.KeyVault/deletedVaults/read",
-            "Microsoft.KeyVault/locations/*/read",
-            "Microsoft.KeyVault/vaults/*/read",
-            "Microsoft.KeyVault/operations/read",
-        ],
+        actions: KEY_VAULT_MANAGEMENT_READS,
         not_actions: &[],
         data_actions: &[
             "Microsoft.KeyVault/vaults/*/read",
@@ -241,18 +223,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         guid: "a4417e6f-fecd-4de8-b567-7b0420556985",
         name: "Key Vault Certificates Officer",
-        actions: &[
-            "Microsoft.Authorization/*/read",
-            "Microsoft.Insights/alertRules/*",
-            "Microsoft.Resources/deployments/*",
-            "Microsoft.Resources/subscriptions/resourceGroups/read",
-            "Microsoft.Support/*",
-            "Microsoft.KeyVault/checkNameAvailability/read",
-            "Microsoft.KeyVault/deletedVaults/read",
-            "Microsoft.KeyVault/locations/*/read",
-            "Microsoft.KeyVault/vaults/*/read",
-            "Microsoft.KeyVault/operations/read",
-        ],
+        actions: KEY_VAULT_MANAGEMENT_READS,
         not_actions: &[],
         data_actions: &[
             "Microsoft.KeyVault/vaults/certificatecas/*",
@@ -277,18 +248,7 @@ const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         guid: "14b46e9e-c2b7-41b4-b07b-48a6ebf60603",
         name: "Key Vault Crypto Officer",
-        actions: &[
-            "Microsoft.Authorization/*/read",
-            "Microsoft.Insights/alertRules/*",
-            "Microsoft.Resources/deployments/*",
-            "Microsoft.Resources/subscriptions/resourceGroups/read",
-            "Microsoft.Support/*",
-            "Microsoft.KeyVault/checkNameAvailability/read",
-            "Microsoft.KeyVault/deletedVaults/read",
-            "Microsoft.KeyVault/locations/*/read",
-            "Microsoft.KeyVault/vaults/*/read",
-            "Microsoft.KeyVault/operations/read",
-        ],
+        actions: KEY_VAULT_MANAGEMENT_READS,
         not_actions: &[],
         data_actions: &[
             "Microsoft.KeyVault/vaults/keys/*",

@@ -173,52 +173,66 @@ fn reference(snapshot: &Snapshot, workload: &Workload, r: &KvReference, tally: &
         }
         None => return,
     };
-    let result = access::evaluate(snapshot, vault, &parsed.secret, &principal);
-    decide(
-        snapshot, workload, r, vault, &principal, &result, last, tally,
-    );
+    let reading = Reading {
+        snapshot,
+        workload,
+        r,
+        vault,
+        principal: &principal,
+        result: access::evaluate(snapshot, vault, &parsed.secret, &principal),
+    };
+    reading.decide(last, tally);
 }
 
-#[allow(clippy::too_many_arguments)]
-fn decide(
-    snapshot: &Snapshot,
-    workload: &Workload,
-    r: &KvReference,
-    vault: &Vault,
-    principal: &str,
-    result: &Access,
-    last: Option<&crate::snapshot::SystemLogEntry>,
-    tally: &mut Tally,
-) {
-    let target = &snapshot.target;
-    let secret = quoted(&r.secret);
-    let who = format!("identity '{}' ({principal})", r.identity_label());
-    let model = if result.rbac {
-        "Azure RBAC"
-    } else {
-        "access policies"
-    };
-    tally.evidence(
-        Evidence::supports(
-            format!(
-                "vault '{}' authorizes the data plane with {model}",
-                vault.name
-            ),
-            "vault",
-        )
-        .reproduce(commands::keyvault_show(
-            &vault.name,
-            "properties.enableRbacAuthorization",
-        )),
-    );
-    let list_cmd = if result.rbac {
-        commands::role_assignment_list(principal, &vault.id)
-    } else {
-        commands::keyvault_show(&vault.name, "properties.accessPolicies")
-    };
-    for held in &result.held {
-        let scope = scope_label(&held.scope, &vault.id);
-        let (effect, meaning) = match held.grants {
+/// One Key Vault reference whose identity and vault are known, with the access evaluation:
+/// everything the verdict for that reference is made from.
+struct Reading<'a> {
+    snapshot: &'a Snapshot,
+    workload: &'a Workload,
+    r: &'a KvReference,
+    vault: &'a Vault,
+    principal: &'a str,
+    result: Access,
+}
+
+impl Reading<'_> {
+    fn decide(&self, last: Option<&crate::snapshot::SystemLogEntry>, tally: &mut Tally) {
+        let (snapshot, r, vault, principal, result) = (
+            self.snapshot,
+            self.r,
+            self.vault,
+            self.principal,
+            &self.result,
+        );
+        let target = &snapshot.target;
+        let secret = quoted(&r.secret);
+        let who = format!("identity '{}' ({principal})", r.identity_label());
+        let model = if result.rbac {
+            "Azure RBAC"
+        } else {
+            "access policies"
+        };
+        tally.evidence(
+            Evidence::supports(
+                format!(
+                    "vault '{}' authorizes the data plane with {model}",
+                    vault.name
+                ),
+                "vault",
+            )
+            .reproduce(commands::keyvault_show(
+                &vault.name,
+                "properties.enableRbacAuthorization",
+            )),
+        );
+        let list_cmd = if result.rbac {
+            commands::role_assignment_list(principal, &vault.id)
+        } else {
+            commands::keyvault_show(&vault.name, "properties.accessPolicies")
+        };
+        for held in &result.held {
+            let scope = scope_label(&held.scope, &vault.id);
+            let (effect, meaning) = match held.grants {
             Some(true) if held.conditional => (true, "grants getSecret only where its ABAC condition holds".to_string()),
             Some(true) => (false, "grants getSecret".to_string()),
             Some(false) if held.broad_control_plane => (true, "is a management-plane role: it grants no data actions, so it cannot read secret values".to_string()),
@@ -226,75 +240,74 @@ fn decide(
             Some(false) => (true, "does not include getSecret".to_string()),
             None => (true, "has a definition kvdiag could not read".to_string()),
         };
-        let text = format!("{who} holds '{}' at {scope}: {meaning}", held.role);
-        tally.evidence(
-            if effect {
-                Evidence::supports(text, "role_assignments")
-            } else {
-                Evidence::weakens(text, "role_assignments")
-            }
-            .reproduce(list_cmd.clone()),
-        );
-    }
-    if result.held.is_empty() && matches!(result.outcome, Outcome::NotGranted { .. }) {
-        let text = if result.rbac {
-            format!(
-                "no role assignment of {who} applies to {secret} (listed at the vault and the secret scope, inherited and group assignments included)"
-            )
-        } else {
-            format!("vault '{}' has no access policy for {who}", vault.name)
-        };
-        tally.evidence(
-            Evidence::supports(
-                text,
-                if result.rbac {
-                    "role_assignments"
+            let text = format!("{who} holds '{}' at {scope}: {meaning}", held.role);
+            tally.evidence(
+                if effect {
+                    Evidence::supports(text, "role_assignments")
                 } else {
-                    "vault"
-                },
-            )
-            .reproduce(list_cmd.clone()),
-        );
-    }
-    for ignored in &result.ignored_policies {
-        tally.evidence(Evidence::supports(ignored.clone(), "vault"));
-    }
-    for gap in &result.gaps {
-        tally.gap(gap, "role_assignments");
-    }
-
-    let log_says_denied = last.and_then(|e| match &e.event {
-        LogEvent::SyncFailed(f)
-            if matches!(
-                f.cause,
-                FailureCause::Rbac | FailureCause::AccessPolicy | FailureCause::OnBehalfOfPolicy
-            ) =>
-        {
-            Some((e, f.cause.describe()))
+                    Evidence::weakens(text, "role_assignments")
+                }
+                .reproduce(list_cmd.clone()),
+            );
         }
-        _ => None,
-    });
-    if let Some(entry) = last {
-        match &log_says_denied {
-            Some((e, cause)) => tally.evidence(log_evidence(
-                e,
-                &format!("the latest sync of {secret} failed: {cause}"),
-                true,
-                snapshot,
-            )),
-            None if matches!(entry.event, LogEvent::SyncSucceeded) => tally.evidence(log_evidence(
-                entry,
-                "the latest sync succeeded",
-                false,
-                snapshot,
-            )),
-            None => {}
+        if result.held.is_empty() && matches!(result.outcome, Outcome::NotGranted { .. }) {
+            let text = if result.rbac {
+                format!(
+                    "no role assignment of {who} applies to {secret} (listed at the vault and the secret scope, inherited and group assignments included)"
+                )
+            } else {
+                format!("vault '{}' has no access policy for {who}", vault.name)
+            };
+            tally.evidence(
+                Evidence::supports(
+                    text,
+                    if result.rbac {
+                        "role_assignments"
+                    } else {
+                        "vault"
+                    },
+                )
+                .reproduce(list_cmd.clone()),
+            );
         }
-    }
+        for ignored in &result.ignored_policies {
+            tally.evidence(Evidence::supports(ignored.clone(), "vault"));
+        }
+        for gap in &result.gaps {
+            tally.gap(gap, "role_assignments");
+        }
 
-    let now = snapshot.now;
-    let vault_label = format!("vault '{}'", vault.name);
-    match &result.outcome {
+        let log_says_denied = last.and_then(|e| match &e.event {
+            LogEvent::SyncFailed(f)
+                if matches!(
+                    f.cause,
+                    FailureCause::Rbac
+                        | FailureCause::AccessPolicy
+                        | FailureCause::OnBehalfOfPolicy
+                ) =>
+            {
+                Some((e, f.cause.describe()))
+            }
+            _ => None,
+        });
+        if let Some(entry) = last {
+            match &log_says_denied {
+                Some((e, cause)) => tally.evidence(log_evidence(
+                    e,
+                    &format!("the latest sync of {secret} failed: {cause}"),
+                    true,
+                    snapshot,
+                )),
+                None if matches!(entry.event, LogEvent::SyncSucceeded) => tally.evidence(
+                    log_evidence(entry, "the latest sync succeeded", false, snapshot),
+                ),
+                None => {}
+            }
+        }
+
+        let now = snapshot.now;
+        let vault_label = format!("vault '{}'", vault.name);
+        match &result.outcome {
         Outcome::Granted { grant, deny_unread } => {
             let recent = grant.created_on.filter(|c| now - *c < PROPAGATION);
             let failed_after = log_says_denied.as_ref().is_some_and(|(e, _)| grant.created_on.is_none_or(|c| e.time > c + PROPAGATION));
@@ -323,12 +336,12 @@ fn decide(
             let status = if *complete || log_says_denied.is_some() { Status::Confirmed } else { Status::Likely };
             let why = if result.rbac { "no role assignment grants getSecret" } else { "no access policy grants secret get" };
             tally.item(status, format!("{who} cannot read {secret} in {vault_label}: {why}"), &r.secret);
-            remedy_grant(snapshot, r, vault, principal, result, tally);
+            self.remedy_grant(tally);
         }
         Outcome::Unknown => match (&log_says_denied, last) {
             (Some(_), _) => {
                 tally.item(Status::Confirmed, format!("{who} is refused reading {secret} (system log); role assignments could not be read"), &r.secret);
-                remedy_grant(snapshot, r, vault, principal, result, tally);
+                self.remedy_grant(tally);
             }
             (None, Some(entry)) if matches!(entry.event, LogEvent::SyncSucceeded) => {
                 tally.item(Status::Unlikely, format!("the latest sync succeeded ({}); role assignments for {who} could not be read", t::ago(now, entry.time)), &r.secret);
@@ -336,105 +349,112 @@ fn decide(
             _ => tally.item(Status::Inconclusive, format!("cannot tell whether {who} may read {secret}: its role assignments could not be read"), &r.secret),
         },
     }
-    hint_other_identities(snapshot, workload, r, vault, principal, result, tally);
-}
-
-fn remedy_grant(
-    snapshot: &Snapshot,
-    r: &KvReference,
-    vault: &Vault,
-    principal: &str,
-    result: &Access,
-    tally: &mut Tally,
-) {
-    if result.rbac {
-        tally.remedy(Remediation::run(
-            format!(
-                "grant identity '{}' '{RECOMMENDED_ROLE}' on vault '{}'",
-                r.identity_label(),
-                vault.name
-            ),
-            commands::role_assignment_create(principal, RECOMMENDED_ROLE, &vault.id),
-        ));
-    } else {
-        let existing: Vec<String> = vault
-            .access_policies
-            .iter()
-            .filter(|p| p.object_id.eq_ignore_ascii_case(principal) && p.application_id.is_none())
-            .flat_map(|p| p.secret_permissions.clone())
-            .collect();
-        tally.remedy(Remediation::run(
-            format!(
-                "add secret get to identity '{}' in vault '{}' access policies",
-                r.identity_label(),
-                vault.name
-            ),
-            commands::keyvault_set_policy(&vault.name, principal, &existing),
-        ));
+        self.hint_other_identities(tally);
     }
-    tally.remedy(Remediation::run(
-        format!(
-            "then set '{}' again: the platform syncs at once instead of within 30 minutes",
-            r.secret
-        ),
-        commands::secret_set_keyvault(
-            &snapshot.target,
-            &r.secret,
-            &r.url,
-            r.identity.as_deref().unwrap_or("system"),
-        ),
-    ));
-}
 
-/// When the secret's identity cannot read it but another identity of the app can, say so: the
-/// role was probably granted to the wrong identity.
-#[allow(clippy::too_many_arguments)]
-fn hint_other_identities(
-    snapshot: &Snapshot,
-    workload: &Workload,
-    r: &KvReference,
-    vault: &Vault,
-    principal: &str,
-    result: &Access,
-    tally: &mut Tally,
-) {
-    if !matches!(
-        result.outcome,
-        Outcome::NotGranted { .. } | Outcome::Unknown
-    ) {
-        return;
-    }
-    let Ok(parsed) = &r.parsed else { return };
-    for (other, label) in workload.identity.principals() {
-        if other == principal {
-            continue;
-        }
-        if let Outcome::Granted { grant, .. } =
-            access::evaluate(snapshot, vault, &parsed.secret, &other).outcome
-        {
-            tally.evidence(Evidence::supports(format!("the app's other identity '{label}' ({other}) does hold '{}' on {} — the role may have been granted to the wrong identity", grant.role, scope_label(&grant.scope, &vault.id)), "role_assignments").reproduce(commands::role_assignment_list(&other, &vault.id)));
-            let identity_ref = if label == "system" {
-                "system".to_string()
-            } else {
-                workload
-                    .identity
-                    .user_assigned
-                    .iter()
-                    .find(|u| {
-                        u.principal_id
-                            .as_deref()
-                            .is_some_and(|p| p.eq_ignore_ascii_case(&other))
-                    })
-                    .map(|u| u.id.clone())
-                    .unwrap_or(label.clone())
-            };
+    fn remedy_grant(&self, tally: &mut Tally) {
+        let (snapshot, r, vault, principal, result) = (
+            self.snapshot,
+            self.r,
+            self.vault,
+            self.principal,
+            &self.result,
+        );
+        if result.rbac {
             tally.remedy(Remediation::run(
                 format!(
-                    "or let '{}' use identity '{label}', which already has access",
-                    r.secret
+                    "grant identity '{}' '{RECOMMENDED_ROLE}' on vault '{}'",
+                    r.identity_label(),
+                    vault.name
                 ),
-                commands::secret_set_keyvault(&snapshot.target, &r.secret, &r.url, &identity_ref),
+                commands::role_assignment_create(principal, RECOMMENDED_ROLE, &vault.id),
             ));
+        } else {
+            let existing: Vec<String> = vault
+                .access_policies
+                .iter()
+                .filter(|p| {
+                    p.object_id.eq_ignore_ascii_case(principal) && p.application_id.is_none()
+                })
+                .flat_map(|p| p.secret_permissions.clone())
+                .collect();
+            tally.remedy(Remediation::run(
+                format!(
+                    "add secret get to identity '{}' in vault '{}' access policies",
+                    r.identity_label(),
+                    vault.name
+                ),
+                commands::keyvault_set_policy(&vault.name, principal, &existing),
+            ));
+        }
+        tally.remedy(Remediation::run(
+            format!(
+                "then set '{}' again: the platform syncs at once instead of within 30 minutes",
+                r.secret
+            ),
+            commands::secret_set_keyvault(
+                &snapshot.target,
+                &r.secret,
+                &r.url,
+                r.identity.as_deref().unwrap_or("system"),
+            ),
+        ));
+    }
+
+    /// When the secret's identity cannot read it but another identity of the app can, say so: the
+    /// role was probably granted to the wrong identity.
+    fn hint_other_identities(&self, tally: &mut Tally) {
+        let (snapshot, workload, r, vault, principal, result) = (
+            self.snapshot,
+            self.workload,
+            self.r,
+            self.vault,
+            self.principal,
+            &self.result,
+        );
+        if !matches!(
+            result.outcome,
+            Outcome::NotGranted { .. } | Outcome::Unknown
+        ) {
+            return;
+        }
+        let Ok(parsed) = &r.parsed else { return };
+        for (other, label) in workload.identity.principals() {
+            if other == principal {
+                continue;
+            }
+            if let Outcome::Granted { grant, .. } =
+                access::evaluate(snapshot, vault, &parsed.secret, &other).outcome
+            {
+                tally.evidence(Evidence::supports(format!("the app's other identity '{label}' ({other}) does hold '{}' on {} — the role may have been granted to the wrong identity", grant.role, scope_label(&grant.scope, &vault.id)), "role_assignments").reproduce(commands::role_assignment_list(&other, &vault.id)));
+                let identity_ref = if label == "system" {
+                    "system".to_string()
+                } else {
+                    workload
+                        .identity
+                        .user_assigned
+                        .iter()
+                        .find(|u| {
+                            u.principal_id
+                                .as_deref()
+                                .is_some_and(|p| p.eq_ignore_ascii_case(&other))
+                        })
+                        .map(|u| u.id.clone())
+                        .unwrap_or(label.clone())
+                };
+                tally.remedy(Remediation::run(
+                    format!(
+                        "or let '{}' use identity '{label}', which already has access",
+                        r.secret
+                    ),
+                    commands::secret_set_keyvault(
+                        &snapshot.target,
+                        &r.secret,
+                        &r.url,
+                        &identity_ref,
+                    ),
+                ));
+            }
         }
     }
 }

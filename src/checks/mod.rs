@@ -191,7 +191,8 @@ impl Tally {
         h.concerns = self.concerns;
         h.evidence = self.evidence;
         // What supports the status first; the order within each group is the checker's.
-        h.evidence.sort_by_key(|e| e.effect != crate::verdict::Effect::Supports);
+        h.evidence
+            .sort_by_key(|e| e.effect != crate::verdict::Effect::Supports);
         h.gaps = self.gaps;
         // Remediation only makes sense for a cause that may be real.
         if status <= Status::Inconclusive {

@@ -81,10 +81,7 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
             let Some(app_secret) = workload.secret(&secret) else {
                 continue;
             };
-            let Some(at) = Consumer::new(snapshot, workload, revision, created, app_secret, &via)
-            else {
-                continue;
-            };
+            let at = Consumer::new(snapshot, workload, revision, created, app_secret, &via);
             match snapshot.kv_refs.iter().find(|r| r.secret == secret) {
                 None => at.plain(&mut tally),
                 Some(kv) => at.key_vault(kv, &mut tally),
@@ -121,9 +118,9 @@ impl<'a> Consumer<'a> {
         created: OffsetDateTime,
         secret: &'a AppSecret,
         via: &'a str,
-    ) -> Option<Self> {
+    ) -> Self {
         let concern = format!("{} ({})", secret.name, revision.name);
-        Some(Consumer {
+        Consumer {
             snapshot,
             workload,
             revision,
@@ -131,7 +128,7 @@ impl<'a> Consumer<'a> {
             secret,
             via,
             concern,
-        })
+        }
     }
 
     fn started(&self) -> String {
