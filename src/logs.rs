@@ -78,22 +78,6 @@ pub enum FailureCause {
 }
 
 impl FailureCause {
-    /// The checker this cause is evidence for.
-    pub fn hypothesis(&self) -> &'static str {
-        match self {
-            FailureCause::Rbac
-            | FailureCause::AccessPolicy
-            | FailureCause::OnBehalfOfPolicy
-            | FailureCause::IdentityNotFound { .. }
-            | FailureCause::Unauthorized => "keyvault_access",
-            FailureCause::Firewall | FailureCause::PrivateLinkOnly | FailureCause::Dns => {
-                "keyvault_network"
-            }
-            FailureCause::SecretNotFound | FailureCause::SecretDisabled => "keyvault_secret_state",
-            FailureCause::Unknown => "keyvault_access",
-        }
-    }
-
     /// A short phrase for evidence text.
     pub fn describe(&self) -> &'static str {
         match self {

@@ -47,11 +47,6 @@ impl Status {
     pub fn at_least(self, threshold: Status) -> bool {
         self <= threshold
     }
-
-    /// The stronger of two statuses.
-    pub fn strongest(self, other: Status) -> Status {
-        self.min(other)
-    }
 }
 
 impl std::fmt::Display for Status {

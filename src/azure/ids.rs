@@ -55,18 +55,6 @@ pub fn segment_after(id: &str, key: &str) -> Option<String> {
     None
 }
 
-/// The resource group and name of an ARM resource id, for building `az` commands.
-pub fn group_and_name(id: &str) -> (Option<String>, Option<String>) {
-    let group = segment_after(id, "resourceGroups");
-    let name = id
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .map(str::to_string)
-        .filter(|n| !n.is_empty());
-    (group, name)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,10 +85,6 @@ mod tests {
         assert_eq!(
             segment_after(VAULT, "resourcegroups").as_deref(),
             Some("rg-orders")
-        );
-        assert_eq!(
-            group_and_name(VAULT),
-            (Some("rg-orders".into()), Some("kv-orders-shared".into()))
         );
         assert_eq!(
             last_segment("/providers/Microsoft.Authorization/roleDefinitions/4633458B-17de"),

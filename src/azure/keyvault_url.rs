@@ -7,13 +7,6 @@
 
 use url::Url;
 
-/// The Key Vault DNS suffixes of the public and sovereign clouds (azure-reference.md §8.3).
-pub const KNOWN_SUFFIXES: [&str; 3] = [
-    "vault.azure.net",
-    "vault.usgovcloudapi.net",
-    "vault.azure.cn",
-];
-
 /// A parsed, valid secret reference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyVaultRef {
@@ -98,13 +91,6 @@ impl KeyVaultRef {
     pub fn versionless_url(&self) -> String {
         format!("https://{}/secrets/{}", self.host, self.secret)
     }
-
-    /// True when the host ends in one of the public or sovereign cloud suffixes.
-    pub fn known_cloud(&self) -> bool {
-        KNOWN_SUFFIXES
-            .iter()
-            .any(|s| self.host.ends_with(&format!(".{s}")))
-    }
 }
 
 /// The version id at the end of a Key Vault secret id or URL (`.../secrets/<name>/<version>`).
@@ -136,7 +122,6 @@ mod tests {
             r.version.as_deref(),
             Some("7e3a91c4b05d4f2a8c6e19d3b7f40a25")
         );
-        assert!(r.known_cloud());
         assert_eq!(
             r.versionless_url(),
             "https://kv-orders.vault.azure.cn/secrets/db"

@@ -358,11 +358,6 @@ pub fn builtin(guid: &str) -> Option<RoleDefinition> {
     })
 }
 
-/// The GUID of a built-in role by its exact name (for remediation commands and tests).
-pub fn builtin_guid(name: &str) -> Option<&'static str> {
-    BUILT_INS.iter().find(|b| b.name == name).map(|b| b.guid)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
