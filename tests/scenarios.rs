@@ -155,3 +155,41 @@ fn replay_is_deterministic() {
         assert_eq!(a, b, "{name}");
     }
 }
+
+/// A sync failure kvdiag cannot classify keeps the reference from being ruled out.
+#[test]
+fn an_unclassified_sync_failure_is_not_ruled_out() {
+    let path = common::repo().join("fixtures/scenarios/healthy.json");
+    let mut bundle = kvdiag::bundle::Bundle::load(&path).unwrap();
+    let logs = bundle
+        .responses
+        .iter_mut()
+        .find(|r| r.path.ends_with("/query"))
+        .unwrap();
+    let rows = logs
+        .body
+        .as_mut()
+        .unwrap()
+        .pointer_mut("/tables/0/rows")
+        .unwrap()
+        .as_array_mut()
+        .unwrap();
+    let mut row = rows[0].clone();
+    // Columns: TimeGenerated, ContainerAppName_s, RevisionName_s, ReplicaName_s, Reason_s, Type_s, Log_s, ...
+    row[0] = "2026-11-20T10:20:00.0000000Z".into();
+    row[4] = "SyncingSecretFromAzureKeyVaultForContainerAppFailed".into();
+    row[6] = "Error happened when syncing secret orders-db-password from Azure Key Vault https://kv-orders-shared.vault.azure.net/secrets/orders-db-password for ContainerApp ca-orders-web: GET request to Azure Key Vault https://kv-orders-shared.vault.azure.net/secrets/orders-db-password returned error status: 500. body: oops.".into();
+    rows.insert(0, row);
+    let verdict = kvdiag::checks::diagnose(&kvdiag::snapshot::Snapshot::build(&bundle, None));
+    let access = verdict
+        .hypotheses
+        .iter()
+        .find(|h| h.id == "keyvault_access")
+        .unwrap();
+    assert_eq!(access.status, Status::Possible, "{access:#?}");
+    assert!(
+        access.summary.contains("an unrecognised error"),
+        "{}",
+        access.summary
+    );
+}

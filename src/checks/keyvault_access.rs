@@ -305,6 +305,24 @@ impl Reading<'_> {
             }
         }
 
+        // A failure kvdiag cannot attribute (an unknown body, a 401) must still keep the
+        // reference from being ruled out.
+        if let Some((entry, cause)) = last.and_then(|e| match &e.event {
+            LogEvent::SyncFailed(f)
+                if matches!(f.cause, FailureCause::Unknown | FailureCause::Unauthorized) =>
+            {
+                Some((e, f.cause.describe()))
+            }
+            _ => None,
+        }) {
+            tally.evidence(log_evidence(
+                entry,
+                &format!("the latest sync of {secret} failed with {cause}"),
+                true,
+                snapshot,
+            ));
+            tally.item(Status::Possible, format!("the latest sync of {secret} failed with {cause}; kvdiag cannot tell which cause"), &r.secret);
+        }
         let now = snapshot.now;
         let vault_label = format!("vault '{}'", vault.name);
         match &result.outcome {
