@@ -173,6 +173,14 @@ impl Snapshot {
     }
 }
 
+/// The placeholder for a read that depends on a workload that could not be read (checkers do
+/// not run then; the workload's own gap explains why).
+fn not_read<T>(what: &str) -> Read<T> {
+    Read::NotFound(format!(
+        "{what} not read: the app or job itself could not be read"
+    ))
+}
+
 struct Builder<'a> {
     bundle: &'a Bundle,
     routed: Vec<(Route, &'a Response)>,
@@ -287,14 +295,14 @@ impl<'a> Builder<'a> {
             target,
             now,
             workload,
-            revisions: Read::Ok(Vec::new()),
-            environment: Read::Ok(Environment {
-                id: String::new(),
-                name: String::new(),
-                infrastructure_subnet: None,
-                logs_destination: None,
-                workspace: None,
-            }),
+            // Jobs have no revisions; everything else is replaced by `read_around` once the
+            // workload itself could be read.
+            revisions: if self.bundle.target.is_job() {
+                Read::Ok(Vec::new())
+            } else {
+                not_read("revisions")
+            },
+            environment: not_read("environment"),
             identities: BTreeMap::new(),
             kv_refs: Vec::new(),
             vaults: BTreeMap::new(),
@@ -303,8 +311,8 @@ impl<'a> Builder<'a> {
             role_listings: Vec::new(),
             role_definitions: BTreeMap::new(),
             deny_listings: Vec::new(),
-            system_logs: Read::Ok(Vec::new()),
-            activity: Read::Ok(Vec::new()),
+            system_logs: not_read("system logs"),
+            activity: not_read("activity log"),
             gaps: Vec::new(),
         };
         if let Some(w) = snapshot.workload.ok().cloned() {
