@@ -56,6 +56,25 @@ pub enum Route {
     Other,
 }
 
+impl Route {
+    /// True for a GET of one resource, whose 404 is itself evidence (the app, vault, secret or
+    /// identity does not exist). For listings and queries a 404 is a failed read: a workspace
+    /// or scope that cannot be queried says nothing about secrets.
+    pub fn is_entity(&self) -> bool {
+        matches!(
+            self,
+            Route::App { .. }
+                | Route::Job { .. }
+                | Route::Environment { .. }
+                | Route::UserAssignedIdentity { .. }
+                | Route::Vault { .. }
+                | Route::VaultSecret { .. }
+                | Route::SecretVersions { .. }
+                | Route::RoleDefinition { .. }
+        )
+    }
+}
+
 const ROLE_ASSIGNMENTS: &str = "/providers/microsoft.authorization/roleassignments";
 const DENY_ASSIGNMENTS: &str = "/providers/microsoft.authorization/denyassignments";
 const ROLE_DEFINITIONS: &str = "/providers/microsoft.authorization/roledefinitions/";

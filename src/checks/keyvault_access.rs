@@ -342,7 +342,10 @@ impl Reading<'_> {
             }
         }
         Outcome::Conditional { grant } => {
-            tally.item(Status::Possible, format!("{who} holds '{}' only under an ABAC condition, which may exclude {secret}", grant.role), &r.secret);
+            // The platform being refused after the grant existed says the condition excludes it.
+            let refused = log_says_denied.as_ref().is_some_and(|(e, _)| grant.created_on.is_none_or(|c| e.time > c + PROPAGATION));
+            let (status, verb) = if refused { (Status::Likely, "which most likely excludes") } else { (Status::Possible, "which may exclude") };
+            tally.item(status, format!("{who} holds '{}' only under an ABAC condition, {verb} {secret}", grant.role), &r.secret);
             tally.remedy(Remediation::advice(format!("check the condition on the '{}' assignment at {}; it must allow secret '{}'", grant.role, grant.scope, r.secret)));
         }
         Outcome::Denied { deny, scope } => {

@@ -171,7 +171,7 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
         }
     }
     for (container, env, name) in workload.template.literal_secretrefs() {
-        tally.item(Status::Likely, format!("container '{container}' env '{env}' holds the literal text 'secretRef:{name}' instead of a reference"), &name);
+        tally.item(Status::Likely, format!("container '{container}' env '{env}' is a plain value starting with 'secretRef:' (naming '{name}'), not a reference"), &name);
         tally.evidence(Evidence::supports(format!("container '{container}' env '{env}' has a plain value starting with 'secretRef:' — the CLI only converts lower-case 'secretref:' (Azure/azure-cli#23365), so the container gets that text, not the secret"), "app").reproduce(commands::show_app(target, "properties.template.containers[].env")));
         tally.remedy(Remediation::run(
             format!("make '{env}' a real reference (lower-case secretref:)"),

@@ -233,7 +233,7 @@ impl<'a> Builder<'a> {
         what: &str,
         parse: impl FnOnce(&Value) -> Option<T>,
     ) -> Read<T> {
-        if response.status == Some(404) {
+        if response.status == Some(404) && route.is_entity() {
             let detail = match (response.error_code(), response.error_message()) {
                 (Some(code), Some(message)) => format!("404 {code}: {message}"),
                 (code, message) => format!("404 {}", code.or(message).unwrap_or("Not Found")),
