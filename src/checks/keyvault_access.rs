@@ -207,75 +207,7 @@ impl Reading<'_> {
         let target = &snapshot.target;
         let secret = quoted(&r.secret);
         let who = format!("identity '{}' ({principal})", r.identity_label());
-        let model = if result.rbac {
-            "Azure RBAC"
-        } else {
-            "access policies"
-        };
-        tally.evidence(
-            Evidence::supports(
-                format!(
-                    "vault '{}' authorizes the data plane with {model}",
-                    vault.name
-                ),
-                "vault",
-            )
-            .reproduce(commands::keyvault_show(
-                &vault.name,
-                "properties.enableRbacAuthorization",
-            )),
-        );
-        let list_cmd = if result.rbac {
-            commands::role_assignment_list(principal, &vault.id)
-        } else {
-            commands::keyvault_show(&vault.name, "properties.accessPolicies")
-        };
-        for held in &result.held {
-            let scope = scope_label(&held.scope, &vault.id);
-            let (effect, meaning) = match held.grants {
-            Some(true) if held.conditional => (true, "grants getSecret only where its ABAC condition holds".to_string()),
-            Some(true) => (false, "grants getSecret".to_string()),
-            Some(false) if held.broad_control_plane => (true, "is a management-plane role: it grants no data actions, so it cannot read secret values".to_string()),
-            Some(false) if held.excludes => (true, "matches getSecret in dataActions but its notDataActions removes it".to_string()),
-            Some(false) => (true, "does not include getSecret".to_string()),
-            None => (true, "has a definition kvdiag could not read".to_string()),
-        };
-            let text = format!("{who} holds '{}' at {scope}: {meaning}", held.role);
-            tally.evidence(
-                if effect {
-                    Evidence::supports(text, "role_assignments")
-                } else {
-                    Evidence::weakens(text, "role_assignments")
-                }
-                .reproduce(list_cmd.clone()),
-            );
-        }
-        if result.held.is_empty() && matches!(result.outcome, Outcome::NotGranted { .. }) {
-            let text = if result.rbac {
-                format!(
-                    "no role assignment of {who} applies to {secret} (listed at the vault and the secret scope, inherited and group assignments included)"
-                )
-            } else {
-                format!("vault '{}' has no access policy for {who}", vault.name)
-            };
-            tally.evidence(
-                Evidence::supports(
-                    text,
-                    if result.rbac {
-                        "role_assignments"
-                    } else {
-                        "vault"
-                    },
-                )
-                .reproduce(list_cmd.clone()),
-            );
-        }
-        for ignored in &result.ignored_policies {
-            tally.evidence(Evidence::supports(ignored.clone(), "vault"));
-        }
-        for gap in &result.gaps {
-            tally.gap(gap, "role_assignments");
-        }
+        self.record_grants(&who, &secret, tally);
 
         let log_says_denied = last.and_then(|e| match &e.event {
             LogEvent::SyncFailed(f)
@@ -371,6 +303,81 @@ impl Reading<'_> {
         },
     }
         self.hint_other_identities(tally);
+    }
+
+    /// Records what the vault's permission model and the principal's assignments (or access
+    /// policies) show, and the reads that were missing.
+    fn record_grants(&self, who: &str, secret: &str, tally: &mut Tally) {
+        let (vault, principal, result) = (self.vault, self.principal, &self.result);
+        let model = if result.rbac {
+            "Azure RBAC"
+        } else {
+            "access policies"
+        };
+        tally.evidence(
+            Evidence::supports(
+                format!(
+                    "vault '{}' authorizes the data plane with {model}",
+                    vault.name
+                ),
+                "vault",
+            )
+            .reproduce(commands::keyvault_show(
+                &vault.name,
+                "properties.enableRbacAuthorization",
+            )),
+        );
+        let list_cmd = if result.rbac {
+            commands::role_assignment_list(principal, &vault.id)
+        } else {
+            commands::keyvault_show(&vault.name, "properties.accessPolicies")
+        };
+        for held in &result.held {
+            let scope = scope_label(&held.scope, &vault.id);
+            let (effect, meaning) = match held.grants {
+            Some(true) if held.conditional => (true, "grants getSecret only where its ABAC condition holds".to_string()),
+            Some(true) => (false, "grants getSecret".to_string()),
+            Some(false) if held.broad_control_plane => (true, "is a management-plane role: it grants no data actions, so it cannot read secret values".to_string()),
+            Some(false) if held.excludes => (true, "matches getSecret in dataActions but its notDataActions removes it".to_string()),
+            Some(false) => (true, "does not include getSecret".to_string()),
+            None => (true, "has a definition kvdiag could not read".to_string()),
+        };
+            let text = format!("{who} holds '{}' at {scope}: {meaning}", held.role);
+            tally.evidence(
+                if effect {
+                    Evidence::supports(text, "role_assignments")
+                } else {
+                    Evidence::weakens(text, "role_assignments")
+                }
+                .reproduce(list_cmd.clone()),
+            );
+        }
+        if result.held.is_empty() && matches!(result.outcome, Outcome::NotGranted { .. }) {
+            let text = if result.rbac {
+                format!(
+                    "no role assignment of {who} applies to {secret} (listed at the vault and the secret scope, inherited and group assignments included)"
+                )
+            } else {
+                format!("vault '{}' has no access policy for {who}", vault.name)
+            };
+            tally.evidence(
+                Evidence::supports(
+                    text,
+                    if result.rbac {
+                        "role_assignments"
+                    } else {
+                        "vault"
+                    },
+                )
+                .reproduce(list_cmd.clone()),
+            );
+        }
+        for ignored in &result.ignored_policies {
+            tally.evidence(Evidence::supports(ignored.clone(), "vault"));
+        }
+        for gap in &result.gaps {
+            tally.gap(gap, "role_assignments");
+        }
     }
 
     fn remedy_grant(&self, tally: &mut Tally) {
