@@ -197,13 +197,14 @@ struct Reading<'a> {
 
 impl Reading<'_> {
     fn decide(&self, last: Option<&crate::snapshot::SystemLogEntry>, tally: &mut Tally) {
-        let (snapshot, r, vault, principal, result) = (
-            self.snapshot,
-            self.r,
-            self.vault,
-            self.principal,
-            &self.result,
-        );
+        let Reading {
+            snapshot,
+            r,
+            vault,
+            principal,
+            result,
+            ..
+        } = self;
         let target = &snapshot.target;
         let secret = quoted(&r.secret);
         let who = format!("identity '{}' ({principal})", r.identity_label());
@@ -381,13 +382,14 @@ impl Reading<'_> {
     }
 
     fn remedy_grant(&self, tally: &mut Tally) {
-        let (snapshot, r, vault, principal, result) = (
-            self.snapshot,
-            self.r,
-            self.vault,
-            self.principal,
-            &self.result,
-        );
+        let Reading {
+            snapshot,
+            r,
+            vault,
+            principal,
+            result,
+            ..
+        } = self;
         if result.rbac {
             tally.remedy(Remediation::run(
                 format!(
@@ -432,14 +434,15 @@ impl Reading<'_> {
     /// When the secret's identity cannot read it but another identity of the app can, say so: the
     /// role was probably granted to the wrong identity.
     fn hint_other_identities(&self, tally: &mut Tally) {
-        let (snapshot, workload, r, vault, principal, result) = (
-            self.snapshot,
-            self.workload,
-            self.r,
-            self.vault,
-            self.principal,
-            &self.result,
-        );
+        let Reading {
+            snapshot,
+            workload,
+            r,
+            vault,
+            principal,
+            result,
+            ..
+        } = self;
         if !matches!(
             result.outcome,
             Outcome::NotGranted { .. } | Outcome::Unknown
@@ -448,7 +451,7 @@ impl Reading<'_> {
         }
         let Ok(parsed) = &r.parsed else { return };
         for (other, label) in workload.identity.principals() {
-            if other == principal {
+            if other == *principal {
                 continue;
             }
             if let Outcome::Granted { grant, .. } =
