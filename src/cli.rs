@@ -1,6 +1,10 @@
 //! Command-line parsing and dispatch; everything else is library code.
 
-use crate::bundle::Bundle;
+use crate::bundle::{Bundle, Target};
+use crate::collect::{
+    self, AuthMode, Cloud, Collector, Credentials, DEFAULT_PARALLELISM, Endpoints, Progress,
+    Session, Window,
+};
 use crate::render::{self, Format, Style};
 use crate::snapshot::Snapshot;
 use crate::verdict::Status;
@@ -8,16 +12,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-const EXIT_CODES: &str = "\
-Exit codes:
-  0  nothing found: every hypothesis is below --fail-on and the evidence was sufficient
-  1  a cause at or above --fail-on was found
-  2  usage or input error (bad flags, missing or malformed bundle)
-  3  evidence too incomplete to decide (the app could not be read, or the top entry is inconclusive)";
-
 /// Why can't this Azure Container App get its secrets?
 #[derive(Debug, Parser)]
-#[command(name = "kvdiag", version, about, after_help = EXIT_CODES, propagate_version = true)]
+#[command(name = "kvdiag", version, about, after_help = CHECK_HELP, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -26,24 +23,125 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Diagnose a Container App (or job): missing secretRefs, Key Vault access, stale revisions.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = CHECK_HELP)]
     Check(CheckArgs),
+    /// Read the evidence from Azure into a redacted bundle that `check --from` replays.
+    #[command(after_help = COLLECT_HELP)]
+    Collect(CollectArgs),
+}
+
+const CHECK_HELP: &str = "\
+Examples:
+  kvdiag check --app ca-orders-web --rg rg-orders
+  kvdiag check --job nightly-export -g rg-batch --subscription 3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90 -o json
+  kvdiag check --from bundle.json --as-of 2026-11-20T10:30:00Z
+
+Exit codes:
+  0  nothing found: every hypothesis is below --fail-on and the evidence was sufficient
+  1  a cause at or above --fail-on was found
+  2  usage, input or credential error (bad flags, malformed bundle, unknown app, resource group
+     or subscription, no working credential)
+  3  evidence too incomplete to decide (the app could not be read, or the top entry is inconclusive)";
+
+const COLLECT_HELP: &str = "\
+Examples:
+  kvdiag collect --app ca-orders-web --rg rg-orders -o bundle.json
+  kvdiag check --from bundle.json
+
+The bundle holds the Azure responses as received, with every header but request ids and
+throttling state dropped; it never holds a token or a secret value.
+
+Exit codes:
+  0  the bundle was written (reads that failed are recorded in it as gaps)
+  2  usage, input or credential error (unknown app, resource group or subscription, no credential)";
+
+/// Which app or job to read from Azure.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// The Container App's name.
+    #[arg(long, short = 'n', value_name = "NAME", conflicts_with = "job")]
+    pub app: Option<String>,
+    /// A Container Apps job's name (instead of --app).
+    #[arg(long, value_name = "NAME")]
+    pub job: Option<String>,
+    /// The resource group.
+    #[arg(
+        long = "rg",
+        short = 'g',
+        visible_alias = "resource-group",
+        value_name = "RG"
+    )]
+    pub resource_group: Option<String>,
+    /// Subscription id [default: AZURE_SUBSCRIPTION_ID, then the Azure CLI's default]
+    #[arg(long, short = 's', value_name = "ID")]
+    pub subscription: Option<String>,
+}
+
+/// How to read Azure.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// How far back to read system logs and the activity log (24h, 90m, 7d).
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = duration)]
+    pub since: std::time::Duration,
+    /// Overall deadline for reading Azure; reads still pending then become gaps.
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
+    pub timeout: std::time::Duration,
+    /// Credential to use.
+    #[arg(long, value_enum, env = "KVDIAG_AUTH", default_value_t = AuthMode::Auto)]
+    pub auth: AuthMode,
+    /// Azure cloud.
+    #[arg(long, value_enum, default_value_t = Cloud::Public)]
+    pub cloud: Cloud,
+    /// Requests in flight at once (1 reads one request at a time).
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_PARALLELISM, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallel: u16,
+    /// Print every request (method, URL, status, milliseconds) on stderr; never a token.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Replay a recorded evidence bundle instead of reading Azure.
-    #[arg(long, value_name = "BUNDLE.json")]
-    pub from: PathBuf,
+    #[arg(long, value_name = "BUNDLE.json", conflicts_with_all = ["app", "job"])]
+    pub from: Option<PathBuf>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub live: LiveArgs,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
     pub output: Format,
     /// Exit 1 when a hypothesis is at least this strong.
     #[arg(long, value_enum, default_value_t = FailOn::Likely)]
     pub fail_on: FailOn,
-    /// Decide as of this moment (RFC 3339) instead of the bundle's collection time.
+    /// Decide as of this moment (RFC 3339) instead of now (or the bundle's collection time);
+    /// live reads end their log and activity windows there.
     #[arg(long, value_name = "RFC3339")]
     pub as_of: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Where to write the bundle (`-` for stdout).
+    #[arg(short = 'o', long, value_name = "BUNDLE.json", default_value = "-")]
+    pub output: PathBuf,
+    /// Record this moment (RFC 3339) as the collection time and end the log and activity
+    /// windows there (replaying an incident).
+    #[arg(long, value_name = "RFC3339")]
+    pub as_of: Option<String>,
+}
+
+fn duration(text: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(text).map_err(|e| format!("{e} (e.g. 90s, 30m, 24h, 7d)"))?;
+    if d.is_zero() {
+        return Err("must be more than zero".into());
+    }
+    Ok(d)
 }
 
 /// Thresholds for `--fail-on` (lint maps error to likely, warning to possible).
@@ -85,32 +183,122 @@ pub fn main() -> i32 {
 fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Check(args) => check(args),
+        Command::Collect(args) => collect(args),
     }
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<i32> {
-    let as_of = match &args.as_of {
-        Some(text) => Some(crate::azure::time::parse(text).ok_or_else(|| {
-            anyhow::anyhow!("--as-of '{text}' is not an RFC 3339 time (e.g. 2026-11-20T10:30:00Z)")
-        })?),
-        None => None,
+    let as_of = parse_as_of(args.as_of.as_deref())?;
+    let bundle = match &args.from {
+        Some(path) => Bundle::load(path)?,
+        None => read_azure(&args.target, &args.live, as_of)?,
     };
-    let bundle = Bundle::load(&args.from)?;
     let verdict = crate::checks::diagnose(&Snapshot::build(&bundle, as_of));
     let stdout = std::io::stdout();
     let style = Style {
         color: stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
         width: terminal_width(),
     };
-    let text = render::render(&verdict, args.output, style);
+    write_stdout(render::render(&verdict, args.output, style).as_bytes())?;
+    Ok(verdict.exit_code(args.fail_on.into()))
+}
+
+fn collect(args: CollectArgs) -> anyhow::Result<i32> {
+    let as_of = parse_as_of(args.as_of.as_deref())?;
+    let bundle = read_azure(&args.target, &args.live, as_of)?;
+    let mut text = serde_json::to_string_pretty(&bundle)?;
+    text.push('\n');
+    let failed = bundle.responses.iter().filter(|r| !r.ok()).count();
+    if args.output.as_os_str() == "-" {
+        write_stdout(text.as_bytes())?;
+    } else {
+        std::fs::write(&args.output, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.output.display()))?;
+        eprintln!(
+            "kvdiag: wrote {} ({} responses, {failed} not successful); replay it with `kvdiag check --from {}`",
+            args.output.display(),
+            bundle.responses.len(),
+            args.output.display()
+        );
+    }
+    Ok(0)
+}
+
+fn parse_as_of(text: Option<&str>) -> anyhow::Result<Option<time::OffsetDateTime>> {
+    text.map(|text| {
+        crate::azure::time::parse(text).ok_or_else(|| {
+            anyhow::anyhow!("--as-of '{text}' is not an RFC 3339 time (e.g. 2026-11-20T10:30:00Z)")
+        })
+    })
+    .transpose()
+}
+
+/// Reads the target's evidence from Azure into a redacted bundle.
+fn read_azure(
+    target: &TargetArgs,
+    live: &LiveArgs,
+    as_of: Option<time::OffsetDateTime>,
+) -> anyhow::Result<Bundle> {
+    let env = |key: &str| std::env::var(key).ok();
+    let name = match (&target.app, &target.job) {
+        (None, None) => anyhow::bail!(
+            "say what to check: --app NAME (or --job NAME) with --rg RG, or --from BUNDLE.json"
+        ),
+        (app, job) => (app.clone(), job.clone()),
+    };
+    let Some(resource_group) = target.resource_group.clone() else {
+        anyhow::bail!("--rg RG is required with --app or --job");
+    };
+    let subscription =
+        collect::subscription(target.subscription.as_deref(), &env).map_err(anyhow::Error::msg)?;
+    let target = Target {
+        subscription: subscription.clone(),
+        resource_group,
+        app: name.0,
+        job: name.1,
+    };
+    collect::validate(&target).map_err(anyhow::Error::msg)?;
+    let endpoints = Endpoints::resolve(live.cloud, env).map_err(anyhow::Error::msg)?;
+    let credentials = Credentials::new(live.auth, live.cloud, Some(&subscription), &env)
+        .map_err(anyhow::Error::msg)?;
+    let progress = Progress::new(std::io::stderr().is_terminal() && !live.verbose);
+    let session = Session::new(
+        live.timeout,
+        usize::from(live.parallel),
+        live.verbose,
+        progress,
+    );
+    let collector = Collector::new(credentials, endpoints, session);
+    let window = Window {
+        now: as_of.unwrap_or_else(time::OffsetDateTime::now_utc),
+        since: live.since,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let mut bundle = runtime.block_on(collector.collect(&target, &window))?;
+    crate::bundle::redact(&mut bundle);
+    if live.verbose {
+        eprintln!(
+            "kvdiag: {} HTTP requests, {} recorded responses",
+            collector.requests_sent(),
+            bundle.responses.len()
+        );
+    }
+    Ok(bundle)
+}
+
+fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
     let mut lock = stdout.lock();
     // A closed pipe (`| head`) is not an error worth a message.
-    if let Err(e) = lock.write_all(text.as_bytes()).and_then(|_| lock.flush())
+    if let Err(e) = lock.write_all(bytes).and_then(|_| lock.flush())
         && e.kind() != std::io::ErrorKind::BrokenPipe
     {
         return Err(e.into());
     }
-    Ok(verdict.exit_code(args.fail_on.into()))
+    Ok(())
 }
 
 /// `COLUMNS` when set (terminals export it), else 120.

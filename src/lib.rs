@@ -17,6 +17,7 @@ pub mod azure;
 pub mod bundle;
 pub mod checks;
 pub mod cli;
+pub mod collect;
 pub mod kql;
 pub mod logs;
 pub mod render;

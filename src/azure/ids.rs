@@ -4,6 +4,25 @@
 //! (`resourcegroups` in identity maps and activity logs, `resourceGroups` elsewhere,
 //! `containerapps` in an app's own id). Everything here compares without case.
 
+/// True when an id from Azure or a user can go into a URL path as it is: an absolute ARM path
+/// of letters, digits and `-_.()`, with no empty, `.` or `..` segment and nothing a URL would read
+/// as a query, fragment or escape.
+pub fn is_safe_path(id: &str) -> bool {
+    let Some(rest) = id.strip_prefix('/') else {
+        return false;
+    };
+    !rest.is_empty()
+        && rest.len() <= 1024
+        && rest.split('/').all(|segment| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '(' | ')'))
+        })
+}
+
 /// Lower-cases an id and drops trailing slashes: the form used as a map key.
 pub fn normalize(id: &str) -> String {
     let trimmed = id.trim().trim_end_matches('/');
@@ -58,6 +77,26 @@ pub fn segment_after(id: &str, key: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plain_arm_paths_are_safe() {
+        assert!(is_safe_path(
+            "/subscriptions/3f2c/resourceGroups/rg_(x).1/providers/Microsoft.KeyVault/vaults/kv-1"
+        ));
+        for bad in [
+            "subscriptions/x",
+            "/",
+            "/subscriptions//x",
+            "/subscriptions/../x",
+            "/subscriptions/x?y",
+            "/subscriptions/x#y",
+            "/subscriptions/x%2f",
+            "/subscriptions/a b",
+            "/subscriptions/x\\y",
+        ] {
+            assert!(!is_safe_path(bad), "{bad}");
+        }
+    }
 
     const VAULT: &str = "/subscriptions/S/resourceGroups/rg-orders/providers/Microsoft.KeyVault/vaults/kv-orders-shared";
 

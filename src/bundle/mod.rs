@@ -7,6 +7,7 @@
 mod redact;
 mod route;
 
+pub(crate) use redact::KEPT_HEADERS;
 pub use redact::redact;
 pub use route::{Route, route};
 

@@ -9,7 +9,7 @@ use super::{Bundle, Response, Service};
 use serde_json::Value;
 
 /// Header names kept in a bundle; everything else (authorization, cookies) is dropped.
-const KEPT_HEADERS: &[&str] = &[
+pub(crate) const KEPT_HEADERS: &[&str] = &[
     "retry-after",
     "x-ms-request-id",
     "x-ms-correlation-request-id",

@@ -243,7 +243,14 @@ impl<'a> Builder<'a> {
         if !response.ok() {
             return self.gap(Gap::from_response(response, route));
         }
-        match response.body.as_ref().and_then(parse) {
+        // Every Azure answer kvdiag reads is a JSON object; text (a proxy's HTML page, a
+        // truncated body kept as a string) is malformed, never an empty result.
+        match response
+            .body
+            .as_ref()
+            .filter(|b| b.is_object())
+            .and_then(parse)
+        {
             Some(value) => Read::Ok(value),
             None => self.gap(Gap::malformed(response, route, what)),
         }

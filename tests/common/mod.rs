@@ -32,3 +32,6 @@ pub fn verdict_of(path: &Path) -> Verdict {
     let bundle = Bundle::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     diagnose(&Snapshot::build(&bundle, None))
 }
+
+pub mod fake_az;
+pub mod mock_azure;

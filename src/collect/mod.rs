@@ -1,0 +1,491 @@
+//! Live collection: reads the evidence for one app or job from Azure into an evidence bundle,
+//! the same bundle `collect -o` writes and `check --from` replays.
+//!
+//! The request plan is docs/bundle.md's. Reads go out as soon as what they depend on is known,
+//! so the critical path after the token is four round trips:
+//!
+//! ```text
+//! 1  the app (or job)
+//! 2  revisions · environment · user-assigned identities · Resource Graph (vault names) ·
+//!    Key Vault version lists (challenge) · activity log
+//! 3  vault · secret metadata · role assignments (vault and secret scope) · deny assignments ·
+//!    Log Analytics query · Key Vault version lists (with the token)
+//! 4  custom role definitions
+//! ```
+//!
+//! Nothing here decides anything; a read that fails is recorded as it failed and becomes a gap
+//! in the snapshot. Only what makes the whole run pointless stops it: no credential, or an app,
+//! resource group or subscription that does not exist.
+
+mod auth;
+mod endpoints;
+mod keyvault;
+mod progress;
+mod rest;
+mod session;
+mod target;
+
+pub use auth::{AuthMode, Credentials};
+pub use endpoints::{Cloud, Endpoints};
+pub use progress::Progress;
+pub use session::{DEFAULT_PARALLELISM, Session};
+pub use target::{is_guid, subscription, validate};
+
+use crate::azure::ids;
+use crate::azure::keyvault_url::KeyVaultRef;
+use crate::azure::roles;
+use crate::bundle::{BUNDLE_VERSION, Bundle, Response, Service, Target};
+use crate::snapshot::{Environment, Workload, WorkloadKind};
+use futures::future::join_all;
+use keyvault::KeyVault;
+use rest::{Call, Rest};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// api-versions of the request plan (docs/bundle.md; newest stable per azure-reference.md).
+pub const API_APP: &str = "2025-07-01";
+pub const API_MSI: &str = "2023-01-31";
+pub const API_GRAPH: &str = "2024-04-01";
+pub const API_KEYVAULT_ARM: &str = "2025-05-01";
+pub const API_AUTHORIZATION: &str = "2022-04-01";
+pub const API_ACTIVITY: &str = "2015-04-01";
+
+/// Why a live run stopped before a verdict (exit 2: the user has something to fix first).
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error("{0}")]
+    Credential(String),
+    #[error("{0}")]
+    NotFound(String),
+}
+
+/// The clients of one run.
+#[derive(Debug, Clone)]
+pub struct Collector {
+    credentials: Arc<Credentials>,
+    endpoints: Arc<Endpoints>,
+    rest: Rest,
+    keyvault: KeyVault,
+    session: Arc<Session>,
+}
+
+/// What a run looks at: the target, the moment it decides as of, and the log/activity window.
+#[derive(Debug, Clone)]
+pub struct Window {
+    pub now: OffsetDateTime,
+    pub since: Duration,
+}
+
+impl Window {
+    fn start(&self) -> OffsetDateTime {
+        self.now - self.since
+    }
+}
+
+impl Collector {
+    pub fn new(credentials: Arc<Credentials>, endpoints: Endpoints, session: Arc<Session>) -> Self {
+        let endpoints = Arc::new(endpoints);
+        Collector {
+            rest: Rest::new(credentials.clone(), endpoints.clone(), session.clone()),
+            keyvault: KeyVault::new(credentials.clone(), endpoints.clone(), session.clone()),
+            credentials,
+            endpoints,
+            session,
+        }
+    }
+
+    /// HTTP requests sent so far.
+    pub fn requests_sent(&self) -> usize {
+        self.session.sent()
+    }
+
+    /// Collects the bundle for `target` as of `window.now`.
+    pub async fn collect(&self, target: &Target, window: &Window) -> Result<Bundle, CollectError> {
+        let progress = self.session.progress();
+        progress.step(&format!(
+            "reading {} '{}'",
+            kind_word(target),
+            target.name()
+        ));
+        // The Key Vault and Log Analytics tokens are fetched while the app is read, so a slow
+        // credential (`az` starts in about a second) costs one wait, not three.
+        let (app, _, _) = tokio::join!(
+            self.rest.send(Call::get(target.resource_id(), API_APP)),
+            self.credentials.token(&self.endpoints.keyvault_scope),
+            self.credentials.token(&self.endpoints.log_analytics_scope),
+        );
+        stop_if_pointless(target, &app)?;
+        let kind = if target.is_job() {
+            WorkloadKind::Job
+        } else {
+            WorkloadKind::App
+        };
+        let workload = app
+            .ok()
+            .then(|| app.body.as_ref().and_then(|b| Workload::parse(kind, b)))
+            .flatten();
+        let mut responses = vec![app];
+        if let Some(w) = workload {
+            progress.step("reading revisions, vaults, role assignments and logs");
+            responses.extend(self.around(target, &w, window).await);
+        }
+        progress.finish();
+        Ok(Bundle {
+            kvdiag_bundle: BUNDLE_VERSION,
+            description: None,
+            target: target.clone(),
+            collected_at: rfc3339(window.now),
+            responses,
+        })
+    }
+
+    /// Everything that hangs off a readable app, in parallel branches.
+    async fn around(&self, target: &Target, w: &Workload, window: &Window) -> Vec<Response> {
+        let app_path = target.resource_id();
+        let revisions = async {
+            if target.is_job() {
+                Vec::new()
+            } else {
+                vec![
+                    self.rest
+                        .send(Call::get(format!("{app_path}/revisions"), API_APP))
+                        .await,
+                ]
+            }
+        };
+        let (revisions, environment, identities, versions, vaults, activity) = tokio::join!(
+            revisions,
+            self.environment_and_logs(target, w, window),
+            self.identities(w),
+            self.versions(w),
+            self.vaults(target, w),
+            self.activity(target, window),
+        );
+        let mut out = revisions;
+        out.extend(environment);
+        out.extend(identities);
+        out.extend(vaults);
+        out.extend(versions);
+        out.push(activity);
+        out
+    }
+
+    /// The managed environment, then its workspace's system logs (both table families).
+    async fn environment_and_logs(
+        &self,
+        target: &Target,
+        w: &Workload,
+        window: &Window,
+    ) -> Vec<Response> {
+        let Some(env_id) = w
+            .environment_id
+            .as_deref()
+            .filter(|id| ids::is_safe_path(id))
+        else {
+            return Vec::new();
+        };
+        let environment = self.rest.send(Call::get(env_id, API_APP)).await;
+        let workspace = environment
+            .ok()
+            .then(|| environment.body.as_ref().and_then(Environment::parse))
+            .flatten()
+            .and_then(|e| e.workspace)
+            .filter(|w| is_guid(w));
+        let mut out = vec![environment];
+        if let Some(workspace) = workspace {
+            let body = json!({
+                "query": crate::kql::system_logs(target.is_job(), target.name()),
+                "timespan": format!("{}/{}", rfc3339(window.start()), rfc3339(window.now)),
+            });
+            let path = format!("/v1/workspaces/{workspace}/query");
+            out.push(
+                self.rest
+                    .send(Call::post(Service::LogAnalytics, path, Vec::new(), body))
+                    .await,
+            );
+        }
+        out
+    }
+
+    /// Every user-assigned identity attached or named by a secret: does it still exist?
+    async fn identities(&self, w: &Workload) -> Vec<Response> {
+        let mut seen = BTreeSet::new();
+        let wanted: Vec<String> = w
+            .identity
+            .user_assigned
+            .iter()
+            .map(|u| u.id.clone())
+            .chain(
+                w.secrets
+                    .iter()
+                    .filter(|s| s.key_vault_url.is_some())
+                    .filter_map(|s| s.identity.clone())
+                    .filter(|i| !i.eq_ignore_ascii_case("system")),
+            )
+            .filter(|id| ids::is_safe_path(id) && seen.insert(ids::normalize(id)))
+            .collect();
+        join_all(
+            wanted
+                .iter()
+                .map(|id| self.rest.send(Call::get(id.as_str(), API_MSI))),
+        )
+        .await
+    }
+
+    /// Key Vault version lists, one per referenced secret (metadata only).
+    async fn versions(&self, w: &Workload) -> Vec<Response> {
+        let refs = references(w);
+        join_all(refs.iter().map(|r| self.keyvault.versions(r))).await
+    }
+
+    /// Activity-log writes on the app within the window.
+    async fn activity(&self, target: &Target, window: &Window) -> Response {
+        let filter = format!(
+            "eventTimestamp ge '{}' and eventTimestamp le '{}' and resourceUri eq '{}'",
+            rfc3339(window.start()),
+            rfc3339(window.now),
+            target.resource_id()
+        );
+        let path = format!(
+            "/subscriptions/{}/providers/Microsoft.Insights/eventtypes/management/values",
+            target.subscription
+        );
+        self.rest
+            .send(Call::get(path, API_ACTIVITY).filter(filter))
+            .await
+    }
+
+    /// Vaults by name (Resource Graph, else the subscription's vault list), then per vault its
+    /// ARM view, secret metadata, role and deny assignments, then custom role definitions.
+    async fn vaults(&self, target: &Target, w: &Workload) -> Vec<Response> {
+        let refs = references(w);
+        let mut names: Vec<String> = refs.iter().map(|r| r.vault.clone()).collect();
+        names.dedup();
+        if names.is_empty() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let graph = self
+            .rest
+            .send(Call::post(
+                Service::Arm,
+                "/providers/Microsoft.ResourceGraph/resources",
+                vec![("api-version".into(), API_GRAPH.into())],
+                json!({
+                    "query": crate::kql::vault_lookup(&names),
+                    "options": {"$top": 1000, "$skip": 0, "resultFormat": "objectArray", "allowPartialScopes": true},
+                }),
+            ))
+            .await;
+        let mut found = vault_ids(&graph, "/data");
+        out.push(graph);
+        if !out[0].ok() {
+            // Resource Graph refused (or is unreachable): the subscription's own vaults are the
+            // next best place to look.
+            let path = format!(
+                "/subscriptions/{}/providers/Microsoft.KeyVault/vaults",
+                target.subscription
+            );
+            let listing = self.rest.send(Call::get(path, API_KEYVAULT_ARM)).await;
+            found = vault_ids(&listing, "/value");
+            out.push(listing);
+        }
+        let principals: Vec<String> = w
+            .identity
+            .principals()
+            .into_iter()
+            .map(|(p, _)| p)
+            .filter(|p| is_guid(p))
+            .collect();
+        let per_vault = names.iter().filter_map(|name| {
+            let id = found
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))?
+                .1
+                .clone();
+            let mine: Vec<&KeyVaultRef> = refs.iter().filter(|r| &r.vault == name).collect();
+            Some(self.vault(w, id, mine, &principals))
+        });
+        let listings: Vec<Response> = join_all(per_vault).await.into_iter().flatten().collect();
+        let custom = custom_roles(&listings);
+        out.extend(listings);
+        out.extend(
+            join_all(
+                custom
+                    .iter()
+                    .map(|id| self.rest.send(Call::get(id.as_str(), API_AUTHORIZATION))),
+            )
+            .await,
+        );
+        out
+    }
+
+    /// One vault's reads, all at once.
+    async fn vault(
+        &self,
+        w: &Workload,
+        id: String,
+        refs: Vec<&KeyVaultRef>,
+        principals: &[String],
+    ) -> Vec<Response> {
+        let mut calls = vec![Call::get(id.as_str(), API_KEYVAULT_ARM)];
+        for r in &refs {
+            calls.push(Call::get(
+                format!("{id}/secrets/{}", r.secret),
+                API_KEYVAULT_ARM,
+            ));
+        }
+        let assigned = |scope: &str, principal: &str| {
+            Call::get(
+                format!("{scope}/providers/Microsoft.Authorization/roleAssignments"),
+                API_AUTHORIZATION,
+            )
+            .filter(format!("atScope() and assignedTo('{principal}')"))
+        };
+        for principal in principals {
+            calls.push(assigned(&id, principal));
+        }
+        let mut secret_scopes = BTreeSet::new();
+        for r in &refs {
+            if let Some(principal) = principal_of(w, r) {
+                let scope = format!("{id}/secrets/{}", r.secret);
+                if secret_scopes.insert((scope.to_ascii_lowercase(), principal.clone())) {
+                    calls.push(assigned(&scope, &principal));
+                }
+            }
+        }
+        calls.push(
+            Call::get(
+                format!("{id}/providers/Microsoft.Authorization/denyAssignments"),
+                API_AUTHORIZATION,
+            )
+            .filter("atScope()"),
+        );
+        join_all(calls.into_iter().map(|c| self.rest.send(c))).await
+    }
+}
+
+/// Stops the run when there is nothing to diagnose: no credential, or a target that does not
+/// exist. Anything else (403 on the app, say) is recorded and becomes an `inconclusive` verdict.
+fn stop_if_pointless(target: &Target, app: &Response) -> Result<(), CollectError> {
+    if let Some(error) = app.error.as_deref()
+        && let Some(message) = error.strip_prefix("credential: ")
+    {
+        return Err(CollectError::Credential(message.to_string()));
+    }
+    let code = app.error_code().unwrap_or_default();
+    match app.status {
+        Some(401) => Err(CollectError::Credential(format!(
+            "Azure Resource Manager refused the token ({code}): is the subscription in the tenant you logged in to? Try `az login --tenant <tenant>`, or --cloud for a sovereign cloud"
+        ))),
+        Some(404) => Err(CollectError::NotFound(match code {
+            "SubscriptionNotFound" | "InvalidSubscriptionId" => format!(
+                "subscription {} was not found; `az account list -o table` shows the ones you can use",
+                target.subscription
+            ),
+            "ResourceGroupNotFound" => format!(
+                "resource group '{}' was not found in subscription {}; check --rg and --subscription",
+                target.resource_group, target.subscription
+            ),
+            _ => format!(
+                "{} '{}' was not found in resource group '{}' (subscription {}); `az containerapp {}list -g {} -o table` lists them",
+                kind_word(target),
+                target.name(),
+                target.resource_group,
+                target.subscription,
+                if target.is_job() { "job " } else { "" },
+                target.resource_group,
+            ),
+        })),
+        _ => Ok(()),
+    }
+}
+
+fn kind_word(target: &Target) -> &'static str {
+    if target.is_job() { "job" } else { "app" }
+}
+
+/// The workload's valid Key Vault references to real Key Vault hosts, one per vault and secret.
+fn references(w: &Workload) -> Vec<KeyVaultRef> {
+    let mut seen = BTreeSet::new();
+    let mut refs: Vec<KeyVaultRef> = w
+        .secrets
+        .iter()
+        .filter_map(|s| KeyVaultRef::parse(s.key_vault_url.as_deref()?).ok())
+        .filter(|r| keyvault::is_vault_host(&r.host))
+        .filter(|r| seen.insert((r.vault.clone(), r.secret.to_ascii_lowercase())))
+        .collect();
+    refs.sort_by(|a, b| a.vault.cmp(&b.vault));
+    refs
+}
+
+/// The principal a reference's identity resolves to on this workload, if attached.
+fn principal_of(w: &Workload, r: &KeyVaultRef) -> Option<String> {
+    let secret = w.secrets.iter().find(|s| {
+        s.key_vault_url
+            .as_deref()
+            .and_then(|u| KeyVaultRef::parse(u).ok())
+            .is_some_and(|p| p.vault == r.vault && p.secret.eq_ignore_ascii_case(&r.secret))
+    })?;
+    let principal = match secret.identity.as_deref()? {
+        i if i.eq_ignore_ascii_case("system") => w.identity.system()?.to_string(),
+        i => w.identity.user(i)?.principal_id.clone()?,
+    };
+    is_guid(&principal).then_some(principal)
+}
+
+/// `(name, id)` of every vault row in a Resource Graph answer or a vault list.
+fn vault_ids(response: &Response, pointer: &str) -> Vec<(String, String)> {
+    if !response.ok() {
+        return Vec::new();
+    }
+    response
+        .body
+        .as_ref()
+        .and_then(|b| b.pointer(pointer))
+        .and_then(Value::as_array)
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|row| {
+                    let id = row.get("id")?.as_str()?;
+                    let name = row.get("name")?.as_str()?;
+                    ids::is_safe_path(id).then(|| (name.to_string(), id.to_string()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Role definitions the listings name that are not compiled in, by their full id.
+fn custom_roles(listings: &[Response]) -> Vec<String> {
+    let mut seen = BTreeSet::new();
+    listings
+        .iter()
+        .filter(|r| r.ok() && r.path.ends_with("/roleAssignments"))
+        .filter_map(|r| r.body.as_ref()?.get("value")?.as_array().cloned())
+        .flatten()
+        .filter_map(|a| {
+            a.pointer("/properties/roleDefinitionId")?
+                .as_str()
+                .map(str::to_string)
+        })
+        .filter(|id| {
+            roles::builtin(&ids::last_segment(id)).is_none()
+                && ids::is_safe_path(id)
+                && seen.insert(id.to_ascii_lowercase())
+        })
+        .collect()
+}
+
+/// `2026-11-20T10:30:00Z`: whole seconds, UTC, as Azure filters expect.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    let t = t
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

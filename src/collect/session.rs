@@ -1,0 +1,247 @@
+//! What every request of one run shares: the deadline, the concurrency limit, the retry policy,
+//! and the request log (`-v`) and progress that go to stderr.
+//!
+//! Retries live here and only here: 429, 408 and 5xx answers and failed connections are tried
+//! again (at most [`MAX_RETRIES`] times, honouring `Retry-After`, never past the deadline); the
+//! Key Vault SDK's own retry policy is switched off so the two never multiply.
+
+use super::progress::Progress;
+use crate::bundle::Response;
+use backon::{ExponentialBuilder, Retryable};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+/// Retries after the first attempt.
+pub const MAX_RETRIES: usize = 3;
+/// The longest single request, when the deadline is further away.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Requests in flight at once: enough for every independent read of a large app, few enough to
+/// stay far from ARM's per-principal read limits.
+pub const DEFAULT_PARALLELISM: u16 = 16;
+
+/// One run's shared request machinery.
+#[derive(Debug)]
+pub struct Session {
+    deadline: Instant,
+    limiter: Semaphore,
+    verbose: bool,
+    progress: Progress,
+    sent: AtomicUsize,
+}
+
+impl Session {
+    pub fn new(
+        timeout: Duration,
+        parallelism: usize,
+        verbose: bool,
+        progress: Progress,
+    ) -> Arc<Self> {
+        Arc::new(Session {
+            deadline: Instant::now() + timeout,
+            limiter: Semaphore::new(parallelism.max(1)),
+            verbose,
+            progress,
+            sent: AtomicUsize::new(0),
+        })
+    }
+
+    /// Time left before the run's deadline.
+    pub fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// The timeout for the next attempt: the per-request limit or what is left of the run.
+    pub fn attempt_timeout(&self) -> Duration {
+        self.remaining().min(REQUEST_TIMEOUT)
+    }
+
+    /// HTTP requests sent so far (retries and Key Vault challenges included).
+    pub fn sent(&self) -> usize {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    pub fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
+    /// Runs one attempt under the concurrency limit, counting and logging it; `outcome` names
+    /// the result for the log (`200`, `timeout`).
+    pub async fn attempt<T>(
+        &self,
+        method: &str,
+        url: &str,
+        send: impl Future<Output = T>,
+        outcome: impl FnOnce(&T) -> String,
+    ) -> T {
+        let _permit = self
+            .limiter
+            .acquire()
+            .await
+            .expect("limiter is never closed");
+        self.sent.fetch_add(1, Ordering::Relaxed);
+        let started = std::time::Instant::now();
+        let result = send.await;
+        if self.verbose {
+            self.progress.println(&format!(
+                "kvdiag: {method} {url} -> {} ({} ms)",
+                outcome(&result),
+                started.elapsed().as_millis()
+            ));
+        }
+        result
+    }
+
+    /// `-v`: one line per request — method, URL (never a token: tokens travel in headers), status
+    /// and milliseconds. This names a recorded response's outcome.
+    pub fn outcome(response: &Response) -> String {
+        match (response.status, &response.error) {
+            (Some(status), _) => status.to_string(),
+            (None, Some(error)) => error.clone(),
+            (None, None) => "no answer".into(),
+        }
+    }
+
+    /// Sends with retries: `attempt` is called again for a retryable answer, after `Retry-After`
+    /// or an exponential backoff, until [`MAX_RETRIES`] or the deadline.
+    pub async fn with_retries<F, Fut>(&self, attempt: F) -> Response
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Response>,
+    {
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(500))
+            .with_max_delay(Duration::from_secs(8))
+            .with_max_times(MAX_RETRIES)
+            .with_jitter();
+        let mut attempt = attempt;
+        let outcome = (|| {
+            let next = attempt();
+            async move {
+                let response = next.await;
+                if retryable(&response) {
+                    Err(response)
+                } else {
+                    Ok(response)
+                }
+            }
+        })
+        .retry(backoff)
+        .sleep(tokio::time::sleep)
+        .adjust(|response: &Response, backoff: Option<Duration>| {
+            // `None` from the backoff means the retries are used up; Retry-After only sets the wait.
+            let wait = retry_after(response).unwrap_or(backoff?);
+            // Waiting past the deadline only delays the same failure.
+            (wait + Duration::from_millis(100) < self.remaining()).then_some(wait)
+        })
+        .await;
+        match outcome {
+            Ok(response) | Err(response) => response,
+        }
+    }
+}
+
+/// 408, 429 and 5xx other than 501 are worth another try; so is a refused or reset connection.
+/// A timeout is not: it already spent the request's whole budget.
+fn retryable(response: &Response) -> bool {
+    match (response.status, response.error.as_deref()) {
+        (Some(408 | 429 | 500 | 502 | 503 | 504), _) => true,
+        (None, Some(error)) => error.starts_with("connect"),
+        _ => false,
+    }
+}
+
+/// `Retry-After` in seconds (the HTTP-date form falls back to the backoff), at most 60 s.
+fn retry_after(response: &Response) -> Option<Duration> {
+    let headers = response.headers.as_ref()?;
+    let value = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))?
+        .1;
+    let seconds: u64 = value.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds.min(60)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::Service;
+    use std::collections::BTreeMap;
+
+    fn answer(status: Option<u16>, error: Option<&str>, retry_after: Option<&str>) -> Response {
+        Response {
+            method: "GET".into(),
+            service: Service::Arm,
+            host: None,
+            path: "/x".into(),
+            query: String::new(),
+            request_body: None,
+            status,
+            body: None,
+            error: error.map(str::to_string),
+            headers: retry_after
+                .map(|v| BTreeMap::from([("Retry-After".to_string(), v.to_string())])),
+        }
+    }
+
+    #[test]
+    fn what_is_retried() {
+        assert!(retryable(&answer(Some(429), None, None)));
+        assert!(retryable(&answer(Some(503), None, None)));
+        assert!(retryable(&answer(None, Some("connect: refused"), None)));
+        assert!(!retryable(&answer(Some(404), None, None)));
+        assert!(!retryable(&answer(Some(403), None, None)));
+        assert!(!retryable(&answer(Some(501), None, None)));
+        assert!(!retryable(&answer(None, Some("timeout"), None)));
+    }
+
+    #[test]
+    fn retry_after_seconds_are_honoured_and_capped() {
+        assert_eq!(
+            retry_after(&answer(Some(429), None, Some("2"))),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            retry_after(&answer(Some(429), None, Some("3600"))),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            retry_after(&answer(
+                Some(429),
+                None,
+                Some("Wed, 21 Oct 2026 07:28:00 GMT")
+            )),
+            None
+        );
+    }
+
+    #[tokio::test]
+    async fn retries_stop_after_the_limit() {
+        let session = Session::new(Duration::from_secs(30), 4, false, Progress::hidden());
+        let calls = AtomicUsize::new(0);
+        let response = session
+            .with_retries(|| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                async { answer(Some(503), None, Some("0")) }
+            })
+            .await;
+        assert_eq!(response.status, Some(503));
+        assert_eq!(calls.load(Ordering::Relaxed), MAX_RETRIES + 1);
+    }
+
+    #[tokio::test]
+    async fn no_retry_is_scheduled_past_the_deadline() {
+        let session = Session::new(Duration::from_secs(1), 4, false, Progress::hidden());
+        let calls = AtomicUsize::new(0);
+        let response = session
+            .with_retries(|| {
+                calls.fetch_add(1, Ordering::Relaxed);
+                async { answer(Some(429), None, Some("30")) }
+            })
+            .await;
+        assert_eq!(response.status, Some(429));
+        assert_eq!(calls.load(Ordering::Relaxed), 1);
+    }
+}
