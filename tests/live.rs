@@ -509,3 +509,19 @@ async fn names_that_would_break_a_url_are_refused_before_any_request() {
     }
     assert!(live.mock.seen().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_environment_leaves_a_firewalled_vault_undecided() {
+    // The healthy vault's firewall admits the environment's subnet; without the environment
+    // (and so without its logs) nobody can tell, and kvdiag must not guess "no path".
+    let (out, _live) =
+        scenario_with("healthy", "/managedenvironments/", Fault::Status(403), &[]).await;
+    let v = json(&out);
+    assert_eq!(status_of(&v, "keyvault_network"), "inconclusive");
+    assert!(
+        gaps(&v).contains("Microsoft.App/managedEnvironments/read"),
+        "{}",
+        gaps(&v)
+    );
+    assert_eq!(out.status.code(), Some(3));
+}

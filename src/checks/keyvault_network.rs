@@ -128,6 +128,15 @@ fn vault_path(snapshot: &Snapshot, workload: &Workload, vault: &Vault, tally: &m
                     "vault '{name}' is private and the platform's sync is refused on the network path"
                 ),
             ),
+            (_, None) if let Some(gap) = snapshot.environment.gap() => {
+                tally.gap(gap, "environment");
+                (
+                    Status::Inconclusive,
+                    format!(
+                        "vault '{name}' is reachable only through its {endpoints} private endpoint(s), and the environment could not be read to tell whether it is in a VNet"
+                    ),
+                )
+            }
             _ => (
                 Status::Unlikely,
                 format!(
@@ -185,8 +194,18 @@ fn vault_path(snapshot: &Snapshot, workload: &Workload, vault: &Vault, tally: &m
                 .join(", ")
         ));
     }
+    // A private endpoint or a subnet rule is a path only for a VNet environment: when the
+    // environment could not be read, whether one applies is unknown, not absent.
+    let env_gap = snapshot
+        .environment
+        .gap()
+        .filter(|_| endpoints > 0 || acls.is_some_and(|a| !a.virtual_network_rules.is_empty()));
     match (&failure, paths.is_empty()) {
         (Some(_), _) => tally.item(Status::Confirmed, format!("the vault '{name}' firewall refuses the platform's sync"), name),
+        (None, true) if let Some(gap) = env_gap => {
+            tally.gap(gap, "environment");
+            tally.item(Status::Inconclusive, format!("cannot tell whether vault '{name}' firewall admits the app: it allows private endpoints or subnets, and the environment could not be read"), name);
+        }
         (None, true) => tally.item(Status::Likely, format!("vault '{name}' firewall admits no path from the app: no private endpoint with a VNet environment, no rule for its subnet or outbound IPs"), name),
         (None, false) => {
             tally.item(Status::Unlikely, format!("vault '{name}' firewall is on, but the app has a path: {}", paths.join("; ")), name);
