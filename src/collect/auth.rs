@@ -60,6 +60,9 @@ impl AuthMode {
 /// How to get a credential working, said once at the end of every credential error.
 const HOW_TO_LOG_IN: &str = "log in with `az login` (or `azd auth login`), or pick a CI mode with --auth workload-identity|github-oidc|azure-pipelines|managed-identity|client-secret";
 
+/// How long one credential source may take (`az` on a cold machine takes seconds, never this).
+const SOURCE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// One audience's token (or the error getting it), fetched at most once per run.
 type TokenCell = OnceCell<Result<AccessToken, String>>;
 
@@ -276,12 +279,21 @@ impl Credentials {
         let mut tried = Vec::new();
         for index in (start..self.sources.len()).chain(0..start) {
             let source = &self.sources[index];
-            match source.credential.get_token(&[scope], None).await {
-                Ok(token) => {
+            let scopes = [scope];
+            let attempt = source.credential.get_token(&scopes, None);
+            match tokio::time::timeout(SOURCE_TIMEOUT, attempt).await {
+                Ok(Ok(token)) => {
                     *self.chosen.lock().expect("chosen lock") = Some(index);
                     return Ok(token);
                 }
-                Err(e) => tried.push(format!("{}: {}", source.name, first_line(&e.to_string()))),
+                Ok(Err(e)) => {
+                    tried.push(format!("{}: {}", source.name, first_line(&e.to_string())))
+                }
+                Err(_) => tried.push(format!(
+                    "{}: no token within {} s",
+                    source.name,
+                    SOURCE_TIMEOUT.as_secs()
+                )),
             }
         }
         Err(format!(

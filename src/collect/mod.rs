@@ -104,6 +104,13 @@ impl Collector {
 
     /// Collects the bundle for `target` as of `window.now`.
     pub async fn collect(&self, target: &Target, window: &Window) -> Result<Bundle, CollectError> {
+        let result = self.read(target, window).await;
+        // Cleared on every path, so an error message never lands behind a spinner.
+        self.session.progress().finish();
+        result
+    }
+
+    async fn read(&self, target: &Target, window: &Window) -> Result<Bundle, CollectError> {
         let progress = self.session.progress();
         progress.step(&format!(
             "reading {} '{}'",
@@ -132,7 +139,6 @@ impl Collector {
             progress.step("reading revisions, vaults, role assignments and logs");
             responses.extend(self.around(target, &w, window).await);
         }
-        progress.finish();
         Ok(Bundle {
             kvdiag_bundle: BUNDLE_VERSION,
             description: None,
