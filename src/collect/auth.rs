@@ -381,14 +381,7 @@ fn first_line(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(key, _)| *key == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::collect::test_env as env;
 
     fn names(c: &Credentials) -> Vec<&'static str> {
         c.sources.iter().map(|s| s.name).collect()
