@@ -525,3 +525,93 @@ async fn an_unreadable_environment_leaves_a_firewalled_vault_undecided() {
     );
     assert_eq!(out.status.code(), Some(3));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_resource_graph_the_subscription_vault_list_finds_the_vault() {
+    let live = Live::new("managed-identity-no-role").await;
+    let fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(&live.bundle).unwrap()).unwrap();
+    let vault = fixture["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| {
+            r["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("/vaults/kv-orders-shared")
+        })
+        .unwrap()["body"]
+        .clone();
+    live.mock
+        .fault("/providers/microsoft.resourcegraph/", Fault::Status(403));
+    live.mock.add_response(serde_json::json!({
+        "method": "GET", "service": "arm",
+        "path": "/subscriptions/3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90/providers/Microsoft.KeyVault/vaults",
+        "query": "api-version=2025-05-01", "status": 200,
+        "body": {"value": [vault]}
+    }));
+    let out = live.run("check", &["-o", "json"]).await;
+    live.assert_only_allowed_reads("fallback");
+    assert_eq!(live.mock.unplanned(), Vec::<String>::new());
+    let replayed = json(&live.replay(&live.bundle).await);
+    let v = json(&out);
+    assert_eq!(
+        v["hypotheses"], replayed["hypotheses"],
+        "the vault was found without Resource Graph"
+    );
+    assert_eq!(v["gaps"], replayed["gaps"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partial_log_analytics_result_is_a_gap_not_a_success() {
+    let body = serde_json::json!({
+        "tables": [{"name": "PrimaryResult", "columns": [{"name": "TimeGenerated", "type": "datetime"}], "rows": []}],
+        "error": {"code": "PartialError", "message": "There were some errors when processing your query.",
+                  "details": [{"code": "EngineError", "message": "Query exceeded the row limit"}]}
+    });
+    let (out, _live) = lab_with("/query", Fault::Answer(200, body), &[]).await;
+    let v = json(&out);
+    assert!(
+        gaps(&v).contains("partial result (PartialError)"),
+        "{}",
+        gaps(&v)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_subscription_or_resource_group_is_exit_2_with_what_to_check() {
+    for (code, message, expect) in [
+        (
+            "SubscriptionNotFound",
+            "The subscription '3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90' could not be found.",
+            "az account list",
+        ),
+        (
+            "ResourceGroupNotFound",
+            "Resource group 'rg-orders' could not be found.",
+            "resource group 'rg-orders' was not found",
+        ),
+    ] {
+        let body = serde_json::json!({"error": {"code": code, "message": message}});
+        let (out, live) = lab_with(
+            "/containerapps/ca-orders-web",
+            Fault::Answer(404, body),
+            &[],
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(2), "{code}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expect), "{code}: {stderr}");
+        assert_eq!(
+            live.mock
+                .seen()
+                .iter()
+                .filter(|s| s.service == "arm")
+                .count(),
+            1,
+            "nothing else is read"
+        );
+    }
+}

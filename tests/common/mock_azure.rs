@@ -59,6 +59,8 @@ pub enum Fault {
     Delay(Duration),
     /// Every matching request gets 200 with a body that is not JSON.
     Malformed,
+    /// Every matching request gets this status and JSON body.
+    Answer(u16, Value),
 }
 
 #[derive(Debug, Default)]
@@ -116,6 +118,12 @@ impl MockAzure {
             .unwrap()
             .faults
             .push((path_contains.to_ascii_lowercase(), fault, 0));
+    }
+
+    /// Serves one more recorded response (same shape as a bundle's), e.g. a read that the
+    /// fixture does not hold because only a fault makes kvdiag send it.
+    pub fn add_response(&self, response: Value) {
+        self.state.lock().unwrap().responses.push(response);
     }
 
     pub fn set_latency(&self, latency: Duration) {
@@ -231,6 +239,11 @@ impl Respond for Handler {
             Some((Fault::Malformed, _)) => {
                 return ResponseTemplate::new(200)
                     .set_body_raw("{\"value\": [", "application/json")
+                    .set_delay(latency);
+            }
+            Some((Fault::Answer(status, body), _)) => {
+                return ResponseTemplate::new(status)
+                    .set_body_json(body)
                     .set_delay(latency);
             }
             Some((Fault::Delay(d), _)) => delay += d,
