@@ -35,7 +35,7 @@ use crate::azure::ids;
 use crate::azure::keyvault_url::KeyVaultRef;
 use crate::azure::roles;
 use crate::bundle::{BUNDLE_VERSION, Bundle, Response, Service, Target};
-use crate::snapshot::{Environment, Workload, WorkloadKind};
+use crate::snapshot::{Environment, KvReference, Workload, WorkloadKind};
 use futures::future::join_all;
 use keyvault::KeyVault;
 use rest::{Call, Rest};
@@ -162,12 +162,14 @@ impl Collector {
                 ]
             }
         };
+        let refs = KvReference::all_of(w);
+        let secrets = vault_secrets(&refs);
         let (revisions, environment, identities, versions, vaults, activity) = tokio::join!(
             revisions,
             self.environment_and_logs(target, w, window),
             self.identities(w),
-            self.versions(w),
-            self.vaults(target, w),
+            join_all(secrets.iter().map(|r| self.keyvault.versions(r))),
+            self.vaults(target, w, &refs, &secrets),
             self.activity(target, window),
         );
         let mut out = revisions;
@@ -241,12 +243,6 @@ impl Collector {
         .await
     }
 
-    /// Key Vault version lists, one per referenced secret (metadata only).
-    async fn versions(&self, w: &Workload) -> Vec<Response> {
-        let refs = references(w);
-        join_all(refs.iter().map(|r| self.keyvault.versions(r))).await
-    }
-
     /// Activity-log writes on the app within the window.
     async fn activity(&self, target: &Target, window: &Window) -> Response {
         let filter = format!(
@@ -266,9 +262,14 @@ impl Collector {
 
     /// Vaults by name (Resource Graph, else the subscription's vault list), then per vault its
     /// ARM view, secret metadata, role and deny assignments, then custom role definitions.
-    async fn vaults(&self, target: &Target, w: &Workload) -> Vec<Response> {
-        let refs = references(w);
-        let mut names: Vec<String> = refs.iter().map(|r| r.vault.clone()).collect();
+    async fn vaults(
+        &self,
+        target: &Target,
+        w: &Workload,
+        refs: &[KvReference],
+        secrets: &[KeyVaultRef],
+    ) -> Vec<Response> {
+        let mut names: Vec<String> = secrets.iter().map(|r| r.vault.clone()).collect();
         names.dedup();
         if names.is_empty() {
             return Vec::new();
@@ -312,8 +313,22 @@ impl Collector {
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))?
                 .1
                 .clone();
-            let mine: Vec<&KeyVaultRef> = refs.iter().filter(|r| &r.vault == name).collect();
-            Some(self.vault(w, id, mine, &principals))
+            let mine: Vec<&KeyVaultRef> = secrets.iter().filter(|r| &r.vault == name).collect();
+            // One secret-scope listing per (secret, principal): two app secrets may read the same
+            // Key Vault secret through different identities.
+            let mut scoped: Vec<(String, String)> = refs
+                .iter()
+                .filter_map(|r| Some((r.parsed.as_ref().ok()?, r.principal.clone()?)))
+                .filter(|(p, principal)| &p.vault == name && is_guid(principal))
+                .map(|(p, principal)| (p.secret.clone(), principal))
+                .collect();
+            scoped.sort_by_key(|(secret, principal)| {
+                (secret.to_ascii_lowercase(), principal.clone())
+            });
+            scoped.dedup_by_key(|(secret, principal)| {
+                (secret.to_ascii_lowercase(), principal.clone())
+            });
+            Some(self.vault(id, mine, scoped, &principals))
         });
         let listings: Vec<Response> = join_all(per_vault).await.into_iter().flatten().collect();
         let custom = custom_roles(&listings);
@@ -332,13 +347,13 @@ impl Collector {
     /// One vault's reads, all at once.
     async fn vault(
         &self,
-        w: &Workload,
         id: String,
-        refs: Vec<&KeyVaultRef>,
+        secrets: Vec<&KeyVaultRef>,
+        scoped: Vec<(String, String)>,
         principals: &[String],
     ) -> Vec<Response> {
         let mut calls = vec![Call::get(id.as_str(), API_KEYVAULT_ARM)];
-        for r in &refs {
+        for r in &secrets {
             calls.push(Call::get(
                 format!("{id}/secrets/{}", r.secret),
                 API_KEYVAULT_ARM,
@@ -354,14 +369,8 @@ impl Collector {
         for principal in principals {
             calls.push(assigned(&id, principal));
         }
-        let mut secret_scopes = BTreeSet::new();
-        for r in &refs {
-            if let Some(principal) = principal_of(w, r) {
-                let scope = format!("{id}/secrets/{}", r.secret);
-                if secret_scopes.insert((scope.to_ascii_lowercase(), principal.clone())) {
-                    calls.push(assigned(&scope, &principal));
-                }
-            }
+        for (secret, principal) in &scoped {
+            calls.push(assigned(&format!("{id}/secrets/{secret}"), principal));
         }
         calls.push(
             Call::get(
@@ -414,33 +423,19 @@ fn kind_word(target: &Target) -> &'static str {
     if target.is_job() { "job" } else { "app" }
 }
 
-/// The workload's valid Key Vault references to real Key Vault hosts, one per vault and secret.
-fn references(w: &Workload) -> Vec<KeyVaultRef> {
+/// The secrets the workload's valid references name on real Key Vault hosts, one per vault and
+/// secret, by vault.
+fn vault_secrets(refs: &[KvReference]) -> Vec<KeyVaultRef> {
     let mut seen = BTreeSet::new();
-    let mut refs: Vec<KeyVaultRef> = w
-        .secrets
+    let mut secrets: Vec<KeyVaultRef> = refs
         .iter()
-        .filter_map(|s| KeyVaultRef::parse(s.key_vault_url.as_deref()?).ok())
-        .filter(|r| keyvault::is_vault_host(&r.host))
-        .filter(|r| seen.insert((r.vault.clone(), r.secret.to_ascii_lowercase())))
+        .filter_map(|r| r.parsed.as_ref().ok())
+        .filter(|p| keyvault::is_vault_host(&p.host))
+        .filter(|p| seen.insert((p.vault.clone(), p.secret.to_ascii_lowercase())))
+        .cloned()
         .collect();
-    refs.sort_by(|a, b| a.vault.cmp(&b.vault));
-    refs
-}
-
-/// The principal a reference's identity resolves to on this workload, if attached.
-fn principal_of(w: &Workload, r: &KeyVaultRef) -> Option<String> {
-    let secret = w.secrets.iter().find(|s| {
-        s.key_vault_url
-            .as_deref()
-            .and_then(|u| KeyVaultRef::parse(u).ok())
-            .is_some_and(|p| p.vault == r.vault && p.secret.eq_ignore_ascii_case(&r.secret))
-    })?;
-    let principal = match secret.identity.as_deref()? {
-        i if i.eq_ignore_ascii_case("system") => w.identity.system()?.to_string(),
-        i => w.identity.user(i)?.principal_id.clone()?,
-    };
-    is_guid(&principal).then_some(principal)
+    secrets.sort_by(|a, b| a.vault.cmp(&b.vault));
+    secrets
 }
 
 /// `(name, id)` of every vault row in a Resource Graph answer or a vault list.

@@ -78,6 +78,35 @@ pub struct KvReference {
 }
 
 impl KvReference {
+    /// Every Key Vault reference of a workload, with the principal its identity resolves to.
+    /// Live collection plans its reads from the same list the snapshot judges.
+    pub fn all_of(w: &Workload) -> Vec<KvReference> {
+        w.secrets
+            .iter()
+            .filter_map(|secret| {
+                let url = secret.key_vault_url.clone()?;
+                let principal = match secret.identity.as_deref() {
+                    Some(i) if i.eq_ignore_ascii_case("system") => {
+                        w.identity.system().map(str::to_ascii_lowercase)
+                    }
+                    Some(i) => w
+                        .identity
+                        .user(i)
+                        .and_then(|u| u.principal_id.clone())
+                        .map(|p| p.to_ascii_lowercase()),
+                    None => None,
+                };
+                Some(KvReference {
+                    secret: secret.name.clone(),
+                    parsed: KeyVaultRef::parse(&url),
+                    url,
+                    identity: secret.identity.clone(),
+                    principal,
+                })
+            })
+            .collect()
+    }
+
     pub fn is_system(&self) -> bool {
         self.identity
             .as_deref()
@@ -391,31 +420,7 @@ impl<'a> Builder<'a> {
     }
 
     fn read_vaults(&mut self, s: &mut Snapshot, w: &Workload) {
-        s.kv_refs = w
-            .secrets
-            .iter()
-            .filter_map(|secret| {
-                let url = secret.key_vault_url.clone()?;
-                let principal = match secret.identity.as_deref() {
-                    Some(i) if i.eq_ignore_ascii_case("system") => {
-                        w.identity.system().map(str::to_ascii_lowercase)
-                    }
-                    Some(i) => w
-                        .identity
-                        .user(i)
-                        .and_then(|u| u.principal_id.clone())
-                        .map(|p| p.to_ascii_lowercase()),
-                    None => None,
-                };
-                Some(KvReference {
-                    secret: secret.name.clone(),
-                    parsed: KeyVaultRef::parse(&url),
-                    url,
-                    identity: secret.identity.clone(),
-                    principal,
-                })
-            })
-            .collect();
+        s.kv_refs = KvReference::all_of(w);
         let names: BTreeSet<String> = s
             .kv_refs
             .iter()
