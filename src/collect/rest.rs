@@ -68,8 +68,8 @@ impl Call {
             .join("&")
     }
 
-    /// What is recorded when no answer came.
-    pub fn unanswered(&self, error: String) -> Response {
+    /// The request as a bundle records it, before any answer.
+    fn recorded(&self) -> Response {
         Response {
             method: self.method.into(),
             service: self.service,
@@ -79,8 +79,16 @@ impl Call {
             request_body: self.body.clone(),
             status: None,
             body: None,
-            error: Some(error),
+            error: None,
             headers: None,
+        }
+    }
+
+    /// What is recorded when no answer came.
+    pub fn unanswered(&self, error: String) -> Response {
+        Response {
+            error: Some(error),
+            ..self.recorded()
         }
     }
 }
@@ -168,19 +176,11 @@ impl Rest {
             Ok(token) => token,
             Err(message) => return call.unanswered(format!("credential: {message}")),
         };
-        let record = |status: u16,
-                      body: Option<Value>,
-                      headers: Option<BTreeMap<String, String>>| Response {
-            method: call.method.into(),
-            service: call.service,
-            host: None,
-            path: call.path.clone(),
-            query: call.query_string(),
-            request_body: call.body.clone(),
+        let record = |status: u16, body, headers| Response {
             status: Some(status),
             body,
-            error: None,
             headers,
+            ..call.recorded()
         };
         self.session
             .with_retries(|| {
@@ -299,7 +299,7 @@ mod tests {
         Response {
             status: Some(200),
             body: Some(body),
-            ..Call::get("/x", "1").unanswered(String::new())
+            ..Call::get("/x", "1").recorded()
         }
     }
 
