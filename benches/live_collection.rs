@@ -138,5 +138,7 @@ async fn main() {
     println!(
         "depth = wall time ÷ latency: round trips on the critical path, start-up and tokens included."
     );
-    println!("requests include Key Vault's 401 bearer challenge (one per vault client).");
+    println!(
+        "requests include Key Vault's 401 bearer challenge (one per referenced secret: the SDK's first try carries no token)."
+    );
 }
