@@ -28,6 +28,12 @@ pub enum Command {
     /// Read the evidence from Azure into a redacted bundle that `check --from` replays.
     #[command(after_help = COLLECT_HELP)]
     Collect(CollectArgs),
+    /// Print a shell completion script (e.g. `kvdiag completions bash > ~/.local/share/bash-completion/completions/kvdiag`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 const CHECK_HELP: &str = "\
@@ -184,6 +190,17 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Collect(args) => collect(args),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "kvdiag",
+                &mut script,
+            );
+            write_stdout(&script)?;
+            Ok(0)
+        }
     }
 }
 

@@ -222,3 +222,15 @@ fn usage_errors_exit_2_and_help_lists_exit_codes() {
     assert_eq!(help.status.code(), Some(0));
     assert!(stdout(&help).contains("3  evidence too incomplete to decide"));
 }
+
+#[test]
+fn completions_cover_every_command_and_flag() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = kvdiag(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0), "{shell}");
+        let script = stdout(&out);
+        for word in ["check", "collect", "app", "rg", "auth", "since"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+}
