@@ -12,7 +12,7 @@
 
 use super::auth::Credentials;
 use super::endpoints::Endpoints;
-use super::rest::{MAX_PAGES, parse_body};
+use super::rest::{MAX_PAGES, merge_page, parse_body};
 use super::session::Session;
 use crate::azure::keyvault_url::KeyVaultRef;
 use crate::bundle::{Response, Service};
@@ -145,17 +145,7 @@ async fn list(client: &SecretClient, secret: &str, template: Response) -> Respon
         merged = Some(match merged {
             None => (status, body),
             Some((status, mut first)) => {
-                if let (Some(Value::Array(all)), Some(Value::Array(more))) =
-                    (first.get_mut("value"), body.get("value"))
-                {
-                    all.extend(more.iter().cloned());
-                }
-                if let Some(object) = first.as_object_mut() {
-                    object.insert(
-                        "nextLink".into(),
-                        body.get("nextLink").cloned().unwrap_or(Value::Null),
-                    );
-                }
+                merge_page(&mut first, &body);
                 (status, first)
             }
         });

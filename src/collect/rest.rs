@@ -150,7 +150,9 @@ impl Rest {
                     ..page
                 };
             }
-            merge_page(&mut first, page);
+            if let (Some(merged), Some(more)) = (first.body.as_mut(), page.body.as_ref()) {
+                merge_page(merged, more);
+            }
             pages += 1;
         }
         first
@@ -268,24 +270,19 @@ fn next_link(response: &Response) -> Option<Url> {
     Url::parse(link).ok()
 }
 
-/// Appends a page's `value` to the first page's and carries its `nextLink` over.
-fn merge_page(first: &mut Response, page: Response) {
-    let Some(Value::Object(merged)) = first.body.as_mut() else {
+/// Appends a page's `value` to the first page's and carries its `nextLink` over (dropped once
+/// the last page says there is none). Key Vault pages merge the same way.
+pub fn merge_page(first: &mut Value, page: &Value) {
+    let Value::Object(merged) = first else {
         return;
     };
-    let items = page
-        .body
-        .as_ref()
-        .and_then(|b| b.get("value"))
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if let Some(Value::Array(value)) = merged.get_mut("value") {
-        value.extend(items);
+    if let (Some(Value::Array(all)), Some(Value::Array(more))) =
+        (merged.get_mut("value"), page.get("value"))
+    {
+        all.extend(more.iter().cloned());
     }
-    let link = page.body.as_ref().and_then(|b| b.get("nextLink")).cloned();
-    match link {
-        Some(link) if !link.is_null() => merged.insert("nextLink".into(), link),
+    match page.get("nextLink") {
+        Some(link) if !link.is_null() => merged.insert("nextLink".into(), link.clone()),
         _ => merged.remove("nextLink"),
     };
 }
@@ -309,7 +306,10 @@ mod tests {
             json!({"value": [1, 2], "nextLink": "https://management.azure.com/x?$skiptoken=a"}),
         );
         assert_eq!(next_link(&first).unwrap().query(), Some("$skiptoken=a"));
-        merge_page(&mut first, page(json!({"value": [3], "nextLink": null})));
+        merge_page(
+            first.body.as_mut().unwrap(),
+            &json!({"value": [3], "nextLink": null}),
+        );
         assert_eq!(first.body, Some(json!({"value": [1, 2, 3]})));
         assert!(next_link(&first).is_none());
     }
