@@ -34,6 +34,7 @@ pub use target::{is_guid, subscription, validate};
 use crate::azure::ids;
 use crate::azure::keyvault_url::KeyVaultRef;
 use crate::azure::roles;
+use crate::azure::time::display;
 use crate::bundle::{BUNDLE_VERSION, Bundle, Response, Service, Target};
 use crate::snapshot::{Environment, KvReference, Workload, WorkloadKind};
 use futures::future::join_all;
@@ -143,7 +144,7 @@ impl Collector {
             kvdiag_bundle: BUNDLE_VERSION,
             description: None,
             target: target.clone(),
-            collected_at: rfc3339(window.now),
+            collected_at: display(window.now),
             responses,
         })
     }
@@ -206,7 +207,7 @@ impl Collector {
         if let Some(workspace) = workspace {
             let body = json!({
                 "query": crate::kql::system_logs(target.is_job(), target.name()),
-                "timespan": format!("{}/{}", rfc3339(window.start()), rfc3339(window.now)),
+                "timespan": format!("{}/{}", display(window.start()), display(window.now)),
             });
             let path = format!("/v1/workspaces/{workspace}/query");
             out.push(
@@ -220,20 +221,10 @@ impl Collector {
 
     /// Every user-assigned identity attached or named by a secret: does it still exist?
     async fn identities(&self, w: &Workload) -> Vec<Response> {
-        let mut seen = BTreeSet::new();
         let wanted: Vec<String> = w
-            .identity
-            .user_assigned
-            .iter()
-            .map(|u| u.id.clone())
-            .chain(
-                w.secrets
-                    .iter()
-                    .filter(|s| s.key_vault_url.is_some())
-                    .filter_map(|s| s.identity.clone())
-                    .filter(|i| !i.eq_ignore_ascii_case("system")),
-            )
-            .filter(|id| ids::is_safe_path(id) && seen.insert(ids::normalize(id)))
+            .user_identity_ids()
+            .into_iter()
+            .filter(|id| ids::is_safe_path(id))
             .collect();
         join_all(
             wanted
@@ -247,8 +238,8 @@ impl Collector {
     async fn activity(&self, target: &Target, window: &Window) -> Response {
         let filter = format!(
             "eventTimestamp ge '{}' and eventTimestamp le '{}' and resourceUri eq '{}'",
-            rfc3339(window.start()),
-            rfc3339(window.now),
+            display(window.start()),
+            display(window.now),
             target.resource_id()
         );
         let path = format!(
@@ -479,16 +470,6 @@ fn custom_roles(listings: &[Response]) -> Vec<String> {
                 && seen.insert(id.to_ascii_lowercase())
         })
         .collect()
-}
-
-/// `2026-11-20T10:30:00Z`: whole seconds, UTC, as Azure filters expect.
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    let t = t
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .unwrap_or(t);
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
 }
 
 /// An environment of fixed pairs, for tests of code that reads variables through a lookup.

@@ -391,24 +391,8 @@ impl<'a> Builder<'a> {
     }
 
     fn read_identities(&mut self, s: &mut Snapshot, w: &Workload) {
-        let mut wanted: BTreeSet<String> = w
-            .identity
-            .user_assigned
-            .iter()
-            .map(|u| u.id.clone())
-            .collect();
-        wanted.extend(
-            w.secrets
-                .iter()
-                .filter_map(|x| x.identity.clone())
-                .filter(|i| !i.eq_ignore_ascii_case("system")),
-        );
-        let mut seen = BTreeSet::new();
-        for id in wanted {
+        for id in w.user_identity_ids() {
             let key = ids::normalize(&id);
-            if !seen.insert(key.clone()) {
-                continue;
-            }
             let read = self.read(
                 Route::UserAssignedIdentity { id: key.clone() },
                 || format!("GET {id}"),

@@ -196,6 +196,28 @@ pub struct SecretRefSite {
 }
 
 impl Workload {
+    /// Every user-assigned identity the workload has attached or a secret names, once each
+    /// (ids compare without case), in the spelling first seen: what live collection reads and
+    /// the snapshot expects.
+    pub fn user_identity_ids(&self) -> Vec<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut all: Vec<String> = self
+            .identity
+            .user_assigned
+            .iter()
+            .map(|u| u.id.clone())
+            .chain(
+                self.secrets
+                    .iter()
+                    .filter_map(|x| x.identity.clone())
+                    .filter(|i| !i.eq_ignore_ascii_case("system")),
+            )
+            .collect();
+        all.sort();
+        all.retain(|id| seen.insert(ids::normalize(id)));
+        all
+    }
+
     /// Parses a GET body of `Microsoft.App/containerApps` or `Microsoft.App/jobs`.
     pub fn parse(kind: WorkloadKind, body: &Value) -> Option<Workload> {
         let name = json::string(body, "/name")?;
