@@ -20,6 +20,8 @@ pub mod cli;
 pub mod collect;
 pub mod kql;
 pub mod logs;
+pub mod refusals;
 pub mod render;
 pub mod snapshot;
+pub mod timeline;
 pub mod verdict;

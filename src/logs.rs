@@ -194,6 +194,16 @@ fn sync_failure(text: &str) -> SyncFailure {
     }
 }
 
+/// Platform text on one line, at most `max` characters (messages repeat themselves and wrap).
+pub fn one_line(text: &str, max: usize) -> String {
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if joined.chars().count() > max {
+        format!("{}…", joined.chars().take(max).collect::<String>())
+    } else {
+        joined
+    }
+}
+
 /// The text between `start` and the next `end` after it.
 fn between(text: &str, start: &str, end: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();

@@ -5,7 +5,9 @@
 
 use crate::bundle::Target;
 use crate::snapshot::Gap;
+use crate::timeline::Entry;
 use serde::Serialize;
+use time::OffsetDateTime;
 
 /// The JSON schema id of [`Verdict`].
 pub const SCHEMA: &str = "kvdiag/verdict/v1";
@@ -74,6 +76,12 @@ pub struct Evidence {
     /// secret value.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reproduce: Option<String>,
+    /// The id of the timeline entry this observation comes from (`t3`), when it has a time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline: Option<String>,
+    /// When the observed event happened; links it to its timeline entry.
+    #[serde(skip)]
+    pub at: Option<OffsetDateTime>,
 }
 
 impl Evidence {
@@ -83,6 +91,8 @@ impl Evidence {
             effect: Effect::Supports,
             source: source.into(),
             reproduce: None,
+            timeline: None,
+            at: None,
         }
     }
 
@@ -92,11 +102,19 @@ impl Evidence {
             effect: Effect::Weakens,
             source: source.into(),
             reproduce: None,
+            timeline: None,
+            at: None,
         }
     }
 
     pub fn reproduce(mut self, command: impl Into<String>) -> Evidence {
         self.reproduce = Some(command.into());
+        self
+    }
+
+    /// The time of the event observed, so the verdict can point at its timeline entry.
+    pub fn at(mut self, time: OffsetDateTime) -> Evidence {
+        self.at = Some(time);
         self
     }
 }
@@ -179,6 +197,8 @@ pub struct Verdict {
     pub gaps: Vec<Gap>,
     /// False when the app or job itself could not be read.
     pub workload_read: bool,
+    /// What changed and when, newest first, at most [`crate::timeline::LIMIT`] entries.
+    pub timeline: Vec<Entry>,
 }
 
 impl Verdict {
@@ -212,7 +232,23 @@ impl Verdict {
             hypotheses,
             gaps,
             workload_read,
+            timeline: Vec::new(),
         }
+    }
+
+    /// Attaches the timeline and points every timed observation at its entry.
+    pub fn with_timeline(mut self, timeline: Vec<Entry>) -> Verdict {
+        for e in self
+            .hypotheses
+            .iter_mut()
+            .flat_map(|h| h.evidence.iter_mut())
+        {
+            if let Some(at) = e.at {
+                e.timeline = crate::timeline::find(&timeline, at, &e.source).map(str::to_string);
+            }
+        }
+        self.timeline = timeline;
+        self
     }
 
     /// The top-ranked entry.

@@ -71,11 +71,98 @@ fn every_scenario_gives_its_expected_verdict() {
                 problems.push(format!("gaps lack {needle}"));
             }
         }
+        problems.extend(timeline_problems(&json, &expected));
         if !problems.is_empty() {
             failures.push(format!("{name}:\n  {}", problems.join("\n  ")));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `timeline_contains`: each needle is in some entry (`at source event — detail`).
+/// `timeline_before`: `[earlier, later]` pairs of needles; the entry matching `earlier` must
+/// come after (older than) the first entry matching `later`, the list being newest first.
+fn timeline_problems(json: &Value, expected: &Value) -> Vec<String> {
+    let lines: Vec<String> = json["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} — {}",
+                e["at"].as_str().unwrap(),
+                e["source"].as_str().unwrap(),
+                e["event"].as_str().unwrap(),
+                e["detail"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let find = |needle: &str| lines.iter().position(|l| l.contains(needle));
+    let mut problems = Vec::new();
+    for needle in expected["timeline_contains"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let needle = needle.as_str().unwrap();
+        if find(needle).is_none() {
+            problems.push(format!("timeline lacks {needle:?}: {lines:#?}"));
+        }
+    }
+    for pair in expected["timeline_before"].as_array().into_iter().flatten() {
+        let (earlier, later) = (pair[0].as_str().unwrap(), pair[1].as_str().unwrap());
+        match (find(earlier), find(later)) {
+            (Some(e), Some(l)) if e > l => {}
+            found => problems.push(format!(
+                "timeline: {earlier:?} should come before {later:?}, positions {found:?}: {lines:#?}"
+            )),
+        }
+    }
+    problems
+}
+
+/// Evidence that comes from a timed event points at an existing timeline entry, and the
+/// timeline is newest first, bounded and numbered t1..tn.
+#[test]
+fn evidence_points_at_timeline_entries() {
+    let mut linked = 0;
+    for (name, path) in common::scenarios() {
+        let verdict = common::verdict_of(&path);
+        assert!(verdict.timeline.len() <= kvdiag::timeline::LIMIT, "{name}");
+        for (i, e) in verdict.timeline.iter().enumerate() {
+            assert_eq!(e.id, format!("t{}", i + 1), "{name}");
+        }
+        assert!(
+            verdict.timeline.windows(2).all(|w| w[0].at >= w[1].at),
+            "{name}: timeline not newest first"
+        );
+        for e in verdict.hypotheses.iter().flat_map(|h| &h.evidence) {
+            if let Some(id) = &e.timeline {
+                assert!(
+                    verdict.timeline.iter().any(|t| &t.id == id),
+                    "{name}: evidence points at missing {id}"
+                );
+                linked += 1;
+            }
+        }
+        if name == "rejected-put-secretref" {
+            let write = verdict.hypotheses[0]
+                .evidence
+                .iter()
+                .find(|e| e.source == "activity_log")
+                .expect("the failed write is evidence");
+            let entry = verdict
+                .timeline
+                .iter()
+                .find(|t| Some(&t.id) == write.timeline.as_ref())
+                .expect("linked to its entry");
+            assert!(entry.event.contains("app write failed"), "{entry:?}");
+        }
+    }
+    assert!(
+        linked > 20,
+        "only {linked} evidence items point at the timeline"
+    );
 }
 
 #[test]

@@ -48,7 +48,11 @@ pub enum Route {
         scope: String,
     },
     ResourceGraph,
-    ActivityLog,
+    /// The activity log: for the app (`resourceUri eq`, `resource_group: None`) or for a
+    /// vault's resource group (`resourceGroupName eq`; normalized `/subscriptions/s/resourcegroups/rg`).
+    ActivityLog {
+        resource_group: Option<String>,
+    },
     LogQuery {
         workspace: String,
     },
@@ -128,13 +132,18 @@ fn route_arm(path: &str, response: &Response) -> Route {
     match segments(path).as_slice() {
         [
             "subscriptions",
-            _,
+            subscription,
             "providers",
             "microsoft.insights",
             "eventtypes",
             "management",
             "values",
-        ] => Route::ActivityLog,
+        ] => Route::ActivityLog {
+            resource_group: response
+                .param("$filter")
+                .and_then(|f| quoted_after(f, "resourcegroupname eq '"))
+                .map(|rg| format!("/subscriptions/{subscription}/resourcegroups/{rg}")),
+        },
         [
             "subscriptions",
             _,
@@ -178,14 +187,16 @@ fn segments(path: &str) -> Vec<&str> {
 
 /// The principal of `assignedTo('<id>')` or `principalId eq '<id>'`, lower-cased.
 fn principal_in_filter(filter: &str) -> Option<String> {
+    ["assignedto('", "principalid eq '"]
+        .iter()
+        .find_map(|marker| quoted_after(filter, marker))
+}
+
+/// The quoted value after `marker` in an OData filter, lower-cased.
+fn quoted_after(filter: &str, marker: &str) -> Option<String> {
     let lower = filter.to_ascii_lowercase();
-    for marker in ["assignedto('", "principalid eq '"] {
-        if let Some(start) = lower.find(marker) {
-            let rest = &lower[start + marker.len()..];
-            return rest.split('\'').next().map(str::to_string);
-        }
-    }
-    None
+    let start = lower.find(marker)? + marker.len();
+    lower[start..].split('\'').next().map(str::to_string)
 }
 
 #[cfg(test)]
@@ -211,7 +222,11 @@ mod tests {
             ),
             (arm(&format!("{VAULT}/providers/Microsoft.Authorization/denyAssignments"), "$filter=atScope()"), Route::DenyAssignments { scope: v.into() }),
             (arm("/subscriptions/S/providers/Microsoft.Authorization/roleDefinitions/4633458B", ""), Route::RoleDefinition { guid: "4633458b".into() }),
-            (arm("/subscriptions/S/providers/Microsoft.Insights/eventtypes/management/values", ""), Route::ActivityLog),
+            (arm("/subscriptions/S/providers/Microsoft.Insights/eventtypes/management/values", ""), Route::ActivityLog { resource_group: None }),
+            (
+                arm("/subscriptions/S/providers/Microsoft.Insights/eventtypes/management/values", "$filter=eventTimestamp ge '2026-11-19T10:30:00Z' and resourceGroupName eq 'RG-Orders'"),
+                Route::ActivityLog { resource_group: Some("/subscriptions/s/resourcegroups/rg-orders".into()) },
+            ),
             (arm("/providers/Microsoft.ResourceGraph/resources", ""), Route::ResourceGraph),
             (arm("/subscriptions/S/resourceGroups/RG/providers/Microsoft.App/containerApps/a/listSecrets", ""), Route::Other),
         ];

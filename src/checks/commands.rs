@@ -199,6 +199,37 @@ pub fn sync_logs_kql(target: &Target) -> String {
     )
 }
 
+/// The app's failed writes, with the error Azure returned (`properties.statusMessage`).
+pub fn activity_failures(target: &Target) -> String {
+    format!(
+        "az monitor activity-log list --resource-id {} --status Failed --offset 1d --query {} -o json",
+        q(&target.resource_id()),
+        q(
+            "[].{time:eventTimestamp, caller:caller, operation:operationName.value, error:properties.statusMessage}"
+        )
+    )
+}
+
+/// Role assignments created or deleted in a resource group.
+pub fn activity_role_changes(resource_group: &str) -> String {
+    format!(
+        "az monitor activity-log list --resource-group {} --offset 1d --query {} -o table",
+        q(resource_group),
+        q(
+            "[?starts_with(operationName.value, 'Microsoft.Authorization/roleAssignments')].{time:eventTimestamp, op:operationName.value, status:status.value, caller:caller, id:resourceId}"
+        )
+    )
+}
+
+/// A new revision of the current template (a new suffix is a revision-scope change), so a
+/// revision that failed on a since-fixed secret is provisioned again.
+pub fn new_revision(target: &Target) -> String {
+    format!(
+        "az containerapp update {} --revision-suffix fix-$(date +%H%M%S)",
+        target_args(target)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,10 +19,12 @@
 //! **Cannot see.** Group membership beyond what `assignedTo()` expands server-side; whether an
 //! ABAC condition matches this secret; PIM activations; token caches on the platform side.
 
+use super::refused::Refused;
 use super::{Tally, commands, latest_sync, log_evidence, quoted};
 use crate::access::{self, Access, Outcome};
 use crate::azure::{ids, time as t};
 use crate::logs::{FailureCause, LogEvent};
+use crate::refusals::Refusal;
 use crate::snapshot::{KvReference, Read, Snapshot, Vault, Workload};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
 use time::Duration;
@@ -40,6 +42,9 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
     let mut tally = Tally::new(ID);
     for r in &snapshot.kv_refs {
         reference(snapshot, workload, r, &mut tally);
+    }
+    for refused in super::refused::all(snapshot, workload) {
+        refused_fetch(snapshot, workload, &refused, &mut tally);
     }
     Some(tally.finish(
         (Status::RuledOut, "the app has no Key Vault references"),
@@ -184,6 +189,242 @@ fn reference(snapshot: &Snapshot, workload: &Workload, r: &KvReference, tally: &
     reading.decide(last, tally);
 }
 
+/// A write or revision Azure refused because the platform could not read a Key Vault
+/// reference (`Unable to get value using Managed identity <id> for secret <s>`), or could not
+/// find the identity. The message never says why, so the access reasoning runs again on that
+/// secret and identity as they are now: the refusal is `confirmed` while the identity still
+/// cannot read the vault, and becomes `possible` once a grant exists (retry the deploy) or when
+/// the grant predates the refusal (the cause is elsewhere: the secret's name or the network).
+fn refused_fetch(snapshot: &Snapshot, workload: &Workload, refused: &Refused, tally: &mut Tally) {
+    let target = &snapshot.target;
+    let what = refused.what();
+    let (secret, identity) = match &refused.refusal {
+        Refusal::KeyVaultUnreadable { secret, identity } => {
+            (secret.clone(), Some(identity.clone()))
+        }
+        Refusal::IdentityNotFound { secret, identity } => (
+            secret.clone().unwrap_or_else(|| "?".into()),
+            identity.clone(),
+        ),
+        Refusal::KeyVaultUrlInvalid => ("?".into(), None),
+        _ => return,
+    };
+    tally.evidence(refused.evidence(snapshot));
+    let quoted_secret = quoted(&secret);
+    if let Some(later) = &refused.superseded {
+        if !tally.has(&secret) {
+            tally.item(
+                Status::Unlikely,
+                format!("{what}: the platform could not read {quoted_secret}; {later}"),
+                &secret,
+            );
+        }
+        return;
+    }
+    if matches!(refused.refusal, Refusal::KeyVaultUrlInvalid) {
+        tally.item(Status::Likely, format!("{what} with ContainerAppSecretKeyVaultUrlInvalid: a keyVaultUrl is malformed, or a new system identity had no role yet"), &secret);
+        tally.remedy(Remediation::advice("use https://<vault>.vault.azure.net/secrets/<name>[/<version>]; with a system identity, deploy without the reference first, grant the role, then add it — or use a user-assigned identity granted 'Key Vault Secrets User' before the deploy"));
+        return;
+    }
+    // The identity as the app has it now.
+    let identity = identity.unwrap_or_default();
+    let is_system = identity.eq_ignore_ascii_case("system")
+        || identity.is_empty() && workload.identity.system().is_some();
+    let principal = if is_system {
+        workload.identity.system().map(str::to_ascii_lowercase)
+    } else {
+        workload
+            .identity
+            .user(&identity)
+            .and_then(|u| u.principal_id.clone())
+            .map(|p| p.to_ascii_lowercase())
+    };
+    let label = if is_system {
+        "system".to_string()
+    } else {
+        ids::last_segment(&identity)
+    };
+    let Some(principal) = principal else {
+        let now = if is_system {
+            "the app's system identity is still not enabled".to_string()
+        } else {
+            format!("identity '{label}' is still not attached to the app")
+        };
+        tally.item(
+            Status::Confirmed,
+            format!(
+                "{what}: the platform could not read {quoted_secret} with identity '{label}'; {now}"
+            ),
+            &secret,
+        );
+        tally.remedy(if is_system {
+            Remediation::run(
+                "enable the system-assigned identity, grant it access, then retry the deploy",
+                commands::identity_assign_system(target),
+            )
+        } else {
+            Remediation::run(
+                "attach the identity, then retry the deploy",
+                commands::identity_assign_user(target, &identity),
+            )
+        });
+        return;
+    };
+    // Which vault: the app's own reference to this secret, else every vault it references.
+    let own = snapshot
+        .kv_refs
+        .iter()
+        .find(|r| r.secret.eq_ignore_ascii_case(&secret))
+        .and_then(|r| r.parsed.as_ref().ok());
+    let candidates: Vec<(&Vault, String)> = match own {
+        Some(p) => snapshot
+            .vault(&p.vault)
+            .and_then(Read::ok)
+            .map(|v| vec![(v, p.secret.clone())])
+            .unwrap_or_default(),
+        None => snapshot
+            .vaults
+            .values()
+            .filter_map(Read::ok)
+            .map(|v| (v, secret.clone()))
+            .collect(),
+    };
+    let who = format!("identity '{label}' ({principal})");
+    if candidates.is_empty() {
+        tally.item(Status::Likely, format!("{what}: the platform could not read {quoted_secret} with {who}; kvdiag could not find which vault holds it (the app references no vault it could read)"), &secret);
+        tally.remedy(Remediation::advice(format!("grant {who} '{RECOMMENDED_ROLE}' on the vault that holds {quoted_secret}, then retry the deploy")));
+        return;
+    }
+    let guess = if own.is_none() {
+        if candidates.len() == 1 {
+            format!(
+                " (presumably in vault '{}', the only vault the app references)",
+                candidates[0].0.name
+            )
+        } else {
+            " (the app references several vaults; each was checked)".to_string()
+        }
+    } else {
+        String::new()
+    };
+    let results: Vec<(&Vault, Access)> = candidates
+        .iter()
+        .map(|(v, s)| (*v, access::evaluate(snapshot, v, s, &principal)))
+        .collect();
+    let granted: Vec<(&Vault, &crate::access::Grant)> = results
+        .iter()
+        .filter_map(|(v, a)| match &a.outcome {
+            Outcome::Granted { grant, .. } => Some((*v, grant)),
+            _ => None,
+        })
+        .collect();
+    let refused_at = refused.at;
+    let (status, now) = if let Some((v, grant)) = granted
+        .iter()
+        .find(|(_, g)| g.created_on.is_some_and(|c| c > refused_at))
+    {
+        (
+            Status::Possible,
+            format!(
+                "{who} was granted '{}' on vault '{}' {} — after the refusal: retry the deploy",
+                grant.role,
+                v.name,
+                grant.created_on.map(t::display).unwrap_or_default()
+            ),
+        )
+    } else if let Some((v, grant)) = granted.first() {
+        (
+            Status::Possible,
+            format!(
+                "{who} already held '{}' on vault '{}' then, so the cause is elsewhere: check that {quoted_secret} exists under that name and the vault's network (keyvault_secret_state, keyvault_network)",
+                grant.role, v.name
+            ),
+        )
+    } else if results
+        .iter()
+        .any(|(_, a)| matches!(a.outcome, Outcome::Unknown | Outcome::Conditional { .. }))
+    {
+        (
+            Status::Likely,
+            format!("whether {who} can read it now could not be decided"),
+        )
+    } else {
+        let why = if results.iter().all(|(_, a)| a.rbac) {
+            "no role assignment grants getSecret"
+        } else {
+            "no role assignment or access policy grants it"
+        };
+        (
+            Status::Confirmed,
+            format!(
+                "it still cannot: {why} on {}",
+                results
+                    .iter()
+                    .map(|(v, _)| format!("vault '{}'", v.name))
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
+        )
+    };
+    tally.item(
+        status,
+        format!("{what}: {who} could not read {quoted_secret}{guess}; {now}"),
+        &secret,
+    );
+    for (v, a) in &results {
+        for held in &a.held {
+            tally.evidence(
+                Evidence::supports(
+                    format!(
+                        "{who} holds '{}' at {} of vault '{}'",
+                        held.role,
+                        scope_label(&held.scope, &v.id),
+                        v.name
+                    ),
+                    "role_assignments",
+                )
+                .reproduce(commands::role_assignment_list(&principal, &v.id)),
+            );
+        }
+        if a.held.is_empty() && matches!(a.outcome, Outcome::NotGranted { .. }) {
+            tally.evidence(
+                Evidence::supports(
+                    format!(
+                        "no role assignment of {who} grants getSecret at vault '{}' or above",
+                        v.name
+                    ),
+                    "role_assignments",
+                )
+                .reproduce(commands::role_assignment_list(&principal, &v.id)),
+            );
+        }
+        // The secret's own scope was not planned for a secret the app does not reference
+        // (the rejected write never landed): only reads that failed are gaps here.
+        for gap in a.gaps.iter().filter(|g| g.status.is_some()) {
+            tally.gap(gap, "role_assignments");
+        }
+    }
+    if status == Status::Confirmed || status == Status::Likely {
+        for (v, a) in &results {
+            if a.rbac {
+                tally.remedy(Remediation::run(
+                    format!("grant {who} '{RECOMMENDED_ROLE}' on vault '{}'", v.name),
+                    commands::role_assignment_create(&principal, RECOMMENDED_ROLE, &v.id),
+                ));
+            } else {
+                tally.remedy(Remediation::run(
+                    format!(
+                        "add secret get for {who} to vault '{}' access policies",
+                        v.name
+                    ),
+                    commands::keyvault_set_policy(&v.name, &principal, &[]),
+                ));
+            }
+        }
+        tally.remedy(Remediation::advice("then retry the deploy: Azure rejected it, so the app still runs its previous configuration"));
+    }
+}
+
 /// One Key Vault reference whose identity and vault are known, with the access evaluation:
 /// everything the verdict for that reference is made from.
 struct Reading<'a> {
@@ -209,6 +450,7 @@ impl Reading<'_> {
         let secret = quoted(&r.secret);
         let who = format!("identity '{}' ({principal})", r.identity_label());
         self.record_grants(&who, &secret, tally);
+        self.record_role_changes(&who, tally);
 
         let log_says_denied = last.and_then(|e| match &e.event {
             LogEvent::SyncFailed(f)
@@ -289,7 +531,12 @@ impl Reading<'_> {
         Outcome::NotGranted { complete } => {
             let status = if *complete || log_says_denied.is_some() { Status::Confirmed } else { Status::Likely };
             let why = if result.rbac { "no role assignment grants getSecret" } else { "no access policy grants secret get" };
-            tally.item(status, format!("{who} cannot read {secret} in {vault_label}: {why}"), &r.secret);
+            let secret_id = format!("{}/secrets/{}", vault.id, r.parsed.as_ref().map(|p| p.secret.as_str()).unwrap_or_default());
+            let deleted = snapshot.role_deletions(principal, &secret_id).first().map(|e| {
+                let role = e.role_change.as_ref().and_then(|c| c.role_guid.as_deref()).map(|g| snapshot.role_name(g)).unwrap_or_else(|| "a role".into());
+                format!(" — its {role} assignment was deleted at {}{}", t::display(e.time), e.by_caller())
+            }).unwrap_or_default();
+            tally.item(status, format!("{who} cannot read {secret} in {vault_label}: {why}{deleted}"), &r.secret);
             self.remedy_grant(tally);
         }
         Outcome::Unknown => match (&log_says_denied, last) {
@@ -378,6 +625,50 @@ impl Reading<'_> {
         }
         for gap in &result.gaps {
             tally.gap(gap, "role_assignments");
+        }
+    }
+
+    /// Role assignments of this principal created or deleted (activity log) at a scope that
+    /// covers the secret: a deletion is often the whole story ("it worked yesterday").
+    fn record_role_changes(&self, who: &str, tally: &mut Tally) {
+        let Ok(parsed) = &self.r.parsed else { return };
+        let secret_id = format!("{}/secrets/{}", self.vault.id, parsed.secret);
+        let group = crate::snapshot::resource_group_of(&self.vault.id).unwrap_or_default();
+        for e in self.snapshot.activity_events() {
+            let Some(change) = &e.role_change else {
+                continue;
+            };
+            if !e.succeeded()
+                || !change
+                    .principal
+                    .as_deref()
+                    .is_some_and(|p| p.eq_ignore_ascii_case(self.principal))
+                || !ids::covers(&change.scope, &secret_id)
+            {
+                continue;
+            }
+            let role = change
+                .role_guid
+                .as_deref()
+                .map(|g| self.snapshot.role_name(g))
+                .unwrap_or_else(|| "a role".into());
+            let text = format!(
+                "activity log {}: {role} of {who} at {} was {}{}",
+                t::display(e.time),
+                scope_label(&change.scope, &self.vault.id),
+                if change.deleted { "deleted" } else { "created" },
+                e.by_caller()
+            );
+            let evidence = if change.deleted {
+                Evidence::supports(text, "role_assignment")
+            } else {
+                Evidence::weakens(text, "role_assignment")
+            };
+            tally.evidence(
+                evidence
+                    .at(e.time)
+                    .reproduce(commands::activity_role_changes(&ids::last_segment(&group))),
+            );
         }
     }
 

@@ -9,6 +9,7 @@ pub mod commands;
 mod keyvault_access;
 mod keyvault_network;
 mod keyvault_secret_state;
+mod refused;
 mod secret_ref;
 mod stale_revision;
 
@@ -77,6 +78,7 @@ pub fn diagnose(snapshot: &Snapshot) -> Verdict {
         snapshot.gaps.clone(),
         snapshot.workload.ok().is_some(),
     )
+    .with_timeline(crate::timeline::build(snapshot))
 }
 
 fn unreadable_workload(snapshot: &Snapshot, id: &str, read: &Read<Workload>) -> Hypothesis {
@@ -249,7 +251,8 @@ pub(crate) fn log_evidence(
     } else {
         Evidence::weakens(observation, "system_logs")
     };
-    e.reproduce(commands::sync_logs_kql(&snapshot.target))
+    e.at(entry.time)
+        .reproduce(commands::sync_logs_kql(&snapshot.target))
 }
 
 /// `orders-db-password` -> `'orders-db-password'` for summaries.

@@ -13,11 +13,17 @@
 //! logs naming an unresolved secret. Also env vars whose plain value is `secretRef:<name>`: the
 //! CLI only converts lower-case `secretref:`, so the container received the literal text.
 //!
-//! **Cannot see.** A PUT that Azure rejected leaves no trace on the app (the activity log holds
-//! it); Dapr component and EasyAuth secret references.
+//! A PUT that Azure rejected (`ContainerAppSecretRefNotFound`, `ContainerAppSecretInvalid`)
+//! leaves the app unchanged; the failed write in the activity log is then the evidence, and it
+//! is `confirmed` while the secret is still undefined and no later write succeeded.
+//!
+//! **Cannot see.** Failed writes older than `--since`; Dapr component and EasyAuth secret
+//! references.
 
+use super::refused::{Origin, Refused};
 use super::{Tally, commands, quoted};
 use crate::logs::LogEvent;
+use crate::refusals::Refusal;
 use crate::snapshot::{SecretRefSite, SiteKind, Snapshot, Workload};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
 
@@ -125,33 +131,8 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
         ));
     }
 
-    for r in revisions {
-        if let Some(text) = r.failure_text()
-            && let LogEvent::SecretRefNotFound { secret, .. } = crate::logs::classify(None, text)
-        {
-            if !tally.has(&secret) {
-                tally.item(
-                    Status::Confirmed,
-                    format!(
-                        "revision '{}' failed: secretRef {} not found",
-                        r.name,
-                        quoted(&secret)
-                    ),
-                    &secret,
-                );
-            }
-            tally.evidence(
-                Evidence::supports(
-                    format!(
-                        "revision '{}' is {}: \"{text}\"",
-                        r.name,
-                        r.provisioning_state.as_deref().unwrap_or("failed")
-                    ),
-                    "revisions",
-                )
-                .reproduce(commands::revision_list(target)),
-            );
-        }
+    for refused in super::refused::all(snapshot, workload) {
+        refused_change(snapshot, &names, &refused, &mut tally);
     }
     for entry in snapshot.logs() {
         if let LogEvent::SecretRefNotFound { secret, .. } = &entry.event {
@@ -200,6 +181,92 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
         "every secretRef names a defined secret"
     };
     Some(tally.finish((Status::RuledOut, empty), ""))
+}
+
+/// A write or revision Azure refused because a secretRef names no secret, or a secret has
+/// neither a value nor a Key Vault reference. It is `confirmed` while it still holds: the
+/// secret is still undefined and nothing later replaced the change.
+fn refused_change(snapshot: &Snapshot, names: &[&str], refused: &Refused, tally: &mut Tally) {
+    let target = &snapshot.target;
+    let what = refused.what();
+    let (secret, summary) = match &refused.refusal {
+        Refusal::SecretRefNotFound { secret, consumer } => {
+            let hint = did_you_mean(secret, names)
+                .filter(|(s, _)| s != secret)
+                .map(|(s, _)| format!(" (did you mean '{s}'?)"))
+                .unwrap_or_default();
+            let consumer = consumer
+                .as_deref()
+                .map(|c| format!(" for {c}"))
+                .unwrap_or_default();
+            (
+                secret.clone(),
+                format!(
+                    "{what}: secretRef {}{consumer} names no secret{hint}",
+                    quoted(secret)
+                ),
+            )
+        }
+        Refusal::SecretInvalid { secrets } => {
+            let secret = secrets.first().cloned().unwrap_or_default();
+            (
+                secret.clone(),
+                format!(
+                    "{what}: secret {} had neither a value nor a keyVaultUrl with an identity (ContainerAppSecretInvalid)",
+                    quoted(&secret)
+                ),
+            )
+        }
+        _ => return,
+    };
+    tally.evidence(refused.evidence(snapshot));
+    let defined_now = names.contains(&secret.as_str());
+    let still_missing =
+        matches!(refused.refusal, Refusal::SecretRefNotFound { .. }) && !defined_now;
+    let (status, summary) = match (&refused.superseded, &refused.origin) {
+        (Some(later), _) => (Status::Unlikely, format!("{summary}; {later}")),
+        (None, Origin::Revision(r)) if defined_now => {
+            tally.remedy(Remediation::run(
+                format!("'{secret}' is defined now, but revision '{}' stays failed: deploy a new revision", r.name),
+                commands::new_revision(target),
+            ));
+            (
+                Status::Confirmed,
+                format!(
+                    "{summary}; the secret is defined now but the revision was not provisioned again"
+                ),
+            )
+        }
+        (None, Origin::Write(_)) if defined_now => (
+            Status::Possible,
+            format!(
+                "{summary}; {} is defined now, so a retry should pass if the template keeps it",
+                quoted(&secret)
+            ),
+        ),
+        (None, _) => (Status::Confirmed, summary),
+    };
+    if tally.has(&secret) && status != Status::Confirmed {
+        return;
+    }
+    tally.item(status, summary, &secret);
+    if status <= Status::Possible
+        && (still_missing || matches!(refused.refusal, Refusal::SecretInvalid { .. }))
+    {
+        if let Refusal::SecretInvalid { .. } = refused.refusal {
+            tally.remedy(Remediation::advice(format!("give secret {} a value, or a keyVaultUrl and an identity; a PUT built from a GET body has no inline values (GET never returns them)", quoted(&secret))));
+        } else {
+            if let Some((suggestion, _)) = did_you_mean(&secret, names) {
+                tally.remedy(Remediation::advice(format!(
+                    "point the reference at the existing secret '{suggestion}' in your template and redeploy"
+                )));
+            }
+            tally.remedy(Remediation::run(
+                format!("or define {} before the deploy (the app keeps its old configuration until then)", quoted(&secret)),
+                commands::secret_set_plain(target, &secret),
+            ));
+        }
+    }
 }
 
 /// The closest defined name, and why it is close: same letters in another case, `_`/`-`/`.`

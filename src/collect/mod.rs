@@ -170,7 +170,7 @@ impl Collector {
             self.environment_and_logs(target, w, window),
             self.identities(w),
             join_all(secrets.iter().map(|r| self.keyvault.versions(r))),
-            self.vaults(target, w, &refs, &secrets),
+            self.vaults(target, w, &refs, &secrets, window),
             self.activity(target, window),
         );
         let mut out = revisions;
@@ -236,19 +236,48 @@ impl Collector {
 
     /// Activity-log writes on the app within the window.
     async fn activity(&self, target: &Target, window: &Window) -> Response {
+        let scope = format!("resourceUri eq '{}'", target.resource_id());
+        self.activity_log(&target.subscription, &scope, window)
+            .await
+    }
+
+    /// The activity log of one subscription within the window, narrowed by `scope` (the API
+    /// takes one of `resourceUri`, `resourceGroupName`, `resourceProvider` or `correlationId`).
+    async fn activity_log(&self, subscription: &str, scope: &str, window: &Window) -> Response {
         let filter = format!(
-            "eventTimestamp ge '{}' and eventTimestamp le '{}' and resourceUri eq '{}'",
+            "eventTimestamp ge '{}' and eventTimestamp le '{}' and {scope}",
             display(window.start()),
             display(window.now),
-            target.resource_id()
         );
         let path = format!(
-            "/subscriptions/{}/providers/Microsoft.Insights/eventtypes/management/values",
-            target.subscription
+            "/subscriptions/{subscription}/providers/Microsoft.Insights/eventtypes/management/values"
         );
         self.rest
             .send(Call::get(path, API_ACTIVITY).filter(filter))
             .await
+    }
+
+    /// The activity log of each vault's resource group: role assignments created or deleted at
+    /// the vault, its secrets or the group, and writes to the vault. The API cannot filter on a
+    /// role assignment's scope, so the group is read and the snapshot keeps what touches a vault.
+    async fn vault_activity(&self, vault_ids: &[String], window: &Window) -> Vec<Response> {
+        let mut groups: Vec<(String, String)> = vault_ids
+            .iter()
+            .filter_map(|id| {
+                Some((
+                    ids::segment_after(id, "subscriptions")?,
+                    ids::segment_after(id, "resourceGroups")?,
+                ))
+            })
+            .filter(|(s, rg)| is_guid(s) && ids::is_safe_path(&format!("/{rg}")))
+            .collect();
+        groups.sort_by_key(|(s, rg)| (s.to_ascii_lowercase(), rg.to_ascii_lowercase()));
+        groups.dedup_by_key(|(s, rg)| (s.to_ascii_lowercase(), rg.to_ascii_lowercase()));
+        join_all(groups.iter().map(|(subscription, group)| {
+            let scope = format!("resourceGroupName eq '{group}'");
+            async move { self.activity_log(subscription, &scope, window).await }
+        }))
+        .await
     }
 
     /// Vaults by name (Resource Graph, else the subscription's vault list), then per vault its
@@ -259,6 +288,7 @@ impl Collector {
         w: &Workload,
         refs: &[KvReference],
         secrets: &[KeyVaultRef],
+        window: &Window,
     ) -> Vec<Response> {
         let mut names: Vec<String> = secrets.iter().map(|r| r.vault.clone()).collect();
         names.dedup();
@@ -321,9 +351,19 @@ impl Collector {
             });
             Some(self.vault(id, mine, scoped, &principals))
         });
-        let listings: Vec<Response> = join_all(per_vault).await.into_iter().flatten().collect();
+        let referenced: Vec<String> = names
+            .iter()
+            .filter_map(|name| found.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)))
+            .map(|(_, id)| id.clone())
+            .collect();
+        let (listings, activity) = tokio::join!(
+            join_all(per_vault),
+            self.vault_activity(&referenced, window)
+        );
+        let listings: Vec<Response> = listings.into_iter().flatten().collect();
         let custom = custom_roles(&listings);
         out.extend(listings);
+        out.extend(activity);
         out.extend(
             join_all(
                 custom

@@ -1,6 +1,6 @@
 //! `-o markdown`: one message for an incident channel or a ticket.
 
-use super::{headline, target_line, worth_detail};
+use super::{headline, target_line, timeline_shown, worth_detail};
 use crate::verdict::{Effect, Verdict};
 use std::fmt::Write;
 
@@ -56,7 +56,18 @@ pub fn render(verdict: &Verdict) -> String {
             } else {
                 "weakens"
             };
-            writeln!(out, "- ({sign}, {}) {}", e.source, inline(&e.observation)).ok();
+            let at = e
+                .timeline
+                .as_deref()
+                .map(|t| format!(", {t}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "- ({sign}, {}{at}) {}",
+                e.source,
+                inline(&e.observation)
+            )
+            .ok();
             if let Some(cmd) = &e.reproduce {
                 writeln!(out, "  - reproduce: `{}`", cmd.replace('`', "'")).ok();
             }
@@ -74,6 +85,29 @@ pub fn render(verdict: &Verdict) -> String {
                 }
                 .ok();
             }
+        }
+    }
+    let (timeline, rest) = timeline_shown(verdict);
+    if !timeline.is_empty() {
+        writeln!(
+            out,
+            "\n#### Timeline (newest first)\n\n| | at | source | event | detail |\n|---|---|---|---|---|"
+        )
+        .ok();
+        for e in timeline {
+            writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                e.id,
+                e.at,
+                e.source,
+                cell(&e.event),
+                cell(&e.detail)
+            )
+            .ok();
+        }
+        if let Some(rest) = rest {
+            writeln!(out, "\n_{rest}_").ok();
         }
     }
     if !verdict.gaps.is_empty() {

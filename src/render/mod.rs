@@ -70,3 +70,15 @@ fn target_line(verdict: &Verdict) -> String {
 fn worth_detail(h: &Hypothesis) -> bool {
     h.status <= Status::Inconclusive
 }
+
+/// Timeline entries the human formats print; `-o json` carries all of them.
+const TIMELINE_SHOWN: usize = 15;
+
+/// The timeline entries to print, and a note on the ones left out.
+fn timeline_shown(verdict: &Verdict) -> (&[crate::timeline::Entry], Option<String>) {
+    let all = &verdict.timeline;
+    let shown = &all[..all.len().min(TIMELINE_SHOWN)];
+    let rest = (all.len() > shown.len())
+        .then(|| format!("{} older entries in -o json", all.len() - shown.len()));
+    (shown, rest)
+}

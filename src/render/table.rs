@@ -1,7 +1,7 @@
 //! The default terminal view: the first lines give the top cause and the command that fixes
 //! it, for the engineer paged at night; the table and evidence follow.
 
-use super::{Style, headline, target_line, worth_detail};
+use super::{Style, headline, target_line, timeline_shown, worth_detail};
 use crate::verdict::{Effect, Status, Verdict};
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use std::fmt::Write;
@@ -87,7 +87,12 @@ pub fn render(verdict: &Verdict, style: Style) -> String {
             } else {
                 "-"
             };
-            writeln!(out, "  {sign} {} [{}]", e.observation, e.source).ok();
+            let at = e
+                .timeline
+                .as_deref()
+                .map(|t| format!(" ({t})"))
+                .unwrap_or_default();
+            writeln!(out, "  {sign} {} [{}{at}]", e.observation, e.source).ok();
             if let Some(cmd) = &e.reproduce {
                 writeln!(out, "      $ {cmd}").ok();
             }
@@ -100,6 +105,21 @@ pub fn render(verdict: &Verdict, style: Style) -> String {
                     writeln!(out, "    {cmd}").ok();
                 }
             }
+        }
+    }
+    let (timeline, rest) = timeline_shown(verdict);
+    if !timeline.is_empty() {
+        writeln!(out, "\nTimeline (newest first):").ok();
+        for e in timeline {
+            writeln!(
+                out,
+                "  {:<4}{}  {:<15} {} — {}",
+                e.id, e.at, e.source, e.event, e.detail
+            )
+            .ok();
+        }
+        if let Some(rest) = rest {
+            writeln!(out, "  … {rest}").ok();
         }
     }
     if !verdict.gaps.is_empty() {

@@ -104,7 +104,7 @@ fn needs(route: &Route, status: Option<u16>) -> String {
         Route::RoleAssignments { .. } => "Microsoft.Authorization/roleAssignments/read on the vault (Reader on the vault)",
         Route::RoleDefinition { .. } => "Microsoft.Authorization/roleDefinitions/read (Reader on the subscription)",
         Route::DenyAssignments { .. } => "Microsoft.Authorization/denyAssignments/read on the vault (Reader on the vault)",
-        Route::ActivityLog => "Microsoft.Insights/eventtypes/values/read (Reader or Monitoring Reader on the resource group)",
+        Route::ActivityLog { .. } => "Microsoft.Insights/eventtypes/values/read (Reader or Monitoring Reader on the resource group)",
         Route::LogQuery { .. } => "Microsoft.OperationalInsights/workspaces/query/read (Log Analytics Reader on the workspace)",
         Route::Other => "read access to this resource",
     }
@@ -113,10 +113,5 @@ fn needs(route: &Route, status: Option<u16>) -> String {
 
 /// Keeps gap text to one readable line.
 fn shorten(message: &str) -> String {
-    let one_line = message.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one_line.chars().count() > 300 {
-        format!("{}…", one_line.chars().take(300).collect::<String>())
-    } else {
-        one_line
-    }
+    crate::logs::one_line(message, 300)
 }

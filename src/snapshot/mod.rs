@@ -15,7 +15,7 @@ mod vault;
 mod workload;
 
 pub use environment::Environment;
-pub use events::{ActivityEvent, LogTable, SystemLogEntry};
+pub use events::{ActivityEvent, LogTable, RoleChange, SystemLogEntry};
 pub use gap::Gap;
 pub use rbac::{DenyAssignment, EVERYONE, RoleAssignment};
 pub use revision::Revision;
@@ -162,7 +162,11 @@ pub struct Snapshot {
     pub role_definitions: BTreeMap<String, Read<RoleDefinition>>,
     pub deny_listings: Vec<DenyListing>,
     pub system_logs: Read<Vec<SystemLogEntry>>,
+    /// Activity-log events on the app (`resourceUri eq` the app), newest first.
     pub activity: Read<Vec<ActivityEvent>>,
+    /// Activity-log events in each referenced vault's resource group (role assignments and Key
+    /// Vault writes), by normalized `/subscriptions/s/resourcegroups/rg`.
+    pub vault_activity: BTreeMap<String, Read<Vec<ActivityEvent>>>,
     /// Every read that failed or is missing, once each, in plan order.
     pub gaps: Vec<Gap>,
 }
@@ -196,10 +200,95 @@ impl Snapshot {
             .and_then(Read::ok)
     }
 
+    /// `'Key Vault Secrets User'`, or `role <guid>` when the definition is neither read nor
+    /// built in (a deleted assignment's role need not be in any listing).
+    pub fn role_name(&self, guid: &str) -> String {
+        self.role(guid)
+            .map(|d| format!("'{}'", d.name))
+            .or_else(|| roles::builtin(guid).map(|d| format!("'{}'", d.name)))
+            .unwrap_or_else(|| format!("role {guid}"))
+    }
+
+    /// Role assignments of `principal` deleted (activity log, succeeded) at a scope covering
+    /// `resource`, newest first.
+    pub fn role_deletions<'a>(
+        &'a self,
+        principal: &'a str,
+        resource: &'a str,
+    ) -> Vec<&'a ActivityEvent> {
+        self.activity_events()
+            .into_iter()
+            .filter(|e| e.succeeded())
+            .filter(|e| {
+                e.role_change.as_ref().is_some_and(|c| {
+                    c.deleted
+                        && c.principal
+                            .as_deref()
+                            .is_some_and(|p| p.eq_ignore_ascii_case(principal))
+                        && ids::covers(&c.scope, resource)
+                })
+            })
+            .collect()
+    }
+
     /// System-log entries, newest first (empty when logs could not be read).
     pub fn logs(&self) -> &[SystemLogEntry] {
         self.system_logs.ok().map(Vec::as_slice).unwrap_or_default()
     }
+
+    /// Every activity-log event read (the app's and the vaults' resource groups), each once,
+    /// newest first, none after "now" (`--as-of` replays see the past only).
+    pub fn activity_events(&self) -> Vec<&ActivityEvent> {
+        let mut seen = BTreeSet::new();
+        let mut events: Vec<&ActivityEvent> = self
+            .activity
+            .ok()
+            .into_iter()
+            .chain(self.vault_activity.values().filter_map(Read::ok))
+            .flatten()
+            .filter(|e| e.time <= self.now)
+            .filter(|e| {
+                e.event_data_id
+                    .as_ref()
+                    .is_none_or(|id| seen.insert(id.to_ascii_lowercase()))
+            })
+            .collect();
+        events.sort_by_key(|e| std::cmp::Reverse(e.time));
+        events
+    }
+
+    /// Writes to the app itself (its resource id, any case), newest first.
+    pub fn app_writes(&self) -> Vec<&ActivityEvent> {
+        let app = self.target.resource_id();
+        self.activity_events()
+            .into_iter()
+            .filter(|e| e.is_app_write())
+            .filter(|e| {
+                e.resource_id
+                    .as_deref()
+                    .is_none_or(|id| ids::same(id, &app))
+            })
+            .collect()
+    }
+}
+
+/// The resource groups of the vaults read, normalized (`/subscriptions/s/resourcegroups/rg`):
+/// their activity log holds the role assignments and Key Vault writes that touch the vaults.
+pub fn vault_groups(s: &Snapshot) -> BTreeSet<String> {
+    s.vaults
+        .values()
+        .filter_map(Read::ok)
+        .filter_map(|v| resource_group_of(&v.id))
+        .collect()
+}
+
+/// `/subscriptions/s/resourcegroups/rg` of a resource id, normalized.
+pub fn resource_group_of(id: &str) -> Option<String> {
+    let subscription = ids::segment_after(id, "subscriptions")?;
+    let group = ids::segment_after(id, "resourceGroups")?;
+    Some(ids::normalize(&format!(
+        "/subscriptions/{subscription}/resourceGroups/{group}"
+    )))
 }
 
 /// The placeholder for a read that depends on a workload that could not be read (checkers do
@@ -349,6 +438,7 @@ impl<'a> Builder<'a> {
             deny_listings: Vec::new(),
             system_logs: not_read("system logs"),
             activity: not_read("activity log"),
+            vault_activity: BTreeMap::new(),
             gaps: Vec::new(),
         };
         if let Some(w) = snapshot.workload.ok().cloned() {
@@ -387,7 +477,16 @@ impl<'a> Builder<'a> {
         self.read_rbac(s, w);
         self.read_logs(s);
         let resource_id = s.target.resource_id();
-        s.activity = self.read(Route::ActivityLog, || format!("GET /subscriptions/{}/providers/Microsoft.Insights/eventtypes/management/values?$filter=resourceUri eq '{resource_id}'", s.target.subscription), "activity log page", |b| Some(ActivityEvent::parse_list(b)));
+        s.activity = self.read(Route::ActivityLog { resource_group: None }, || format!("GET /subscriptions/{}/providers/Microsoft.Insights/eventtypes/management/values?$filter=resourceUri eq '{resource_id}'", s.target.subscription), "activity log page", |b| Some(ActivityEvent::parse_list(b)));
+        for group in vault_groups(s) {
+            let read = self.read(
+                Route::ActivityLog { resource_group: Some(group.clone()) },
+                || format!("GET /subscriptions/{}/providers/Microsoft.Insights/eventtypes/management/values?$filter=resourceGroupName eq '{}'", ids::segment_after(&group, "subscriptions").unwrap_or_default(), ids::last_segment(&group)),
+                "activity log page",
+                |b| Some(ActivityEvent::parse_list(b)),
+            );
+            s.vault_activity.insert(group, read);
+        }
     }
 
     fn read_identities(&mut self, s: &mut Snapshot, w: &Workload) {
