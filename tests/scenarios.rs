@@ -280,3 +280,56 @@ fn an_unclassified_sync_failure_is_not_ruled_out() {
         access.summary
     );
 }
+
+/// `--as-of` replays the past: the timeline holds nothing after "now", and a verdict taken
+/// before the role was deleted sees the syncs still succeeding.
+#[test]
+fn as_of_cuts_the_timeline() {
+    let path = common::repo().join("fixtures/scenarios/role-deleted-yesterday.json");
+    let bundle = kvdiag::bundle::Bundle::load(&path).unwrap();
+    let as_of = kvdiag::azure::time::parse("2026-11-19T16:30:00Z").unwrap();
+    let verdict =
+        kvdiag::checks::diagnose(&kvdiag::snapshot::Snapshot::build(&bundle, Some(as_of)));
+    assert!(!verdict.timeline.is_empty());
+    assert!(
+        verdict
+            .timeline
+            .iter()
+            .all(|e| e.at.as_str() <= "2026-11-19T16:30:00Z"),
+        "{:#?}",
+        verdict.timeline
+    );
+    assert!(
+        !verdict
+            .timeline
+            .iter()
+            .any(|e| e.event.contains("deleted") || e.event.contains("sync failed"))
+    );
+    assert!(
+        verdict.timeline[0]
+            .event
+            .starts_with("Key Vault sync succeeded")
+    );
+}
+
+/// Before the deletion the same bundle shows a healthy app: no sync had failed yet.
+#[test]
+fn as_of_before_the_deletion_sees_no_failure() {
+    let path = common::repo().join("fixtures/scenarios/role-deleted-yesterday.json");
+    let bundle = kvdiag::bundle::Bundle::load(&path).unwrap();
+    let as_of = kvdiag::azure::time::parse("2026-11-19T16:30:00Z").unwrap();
+    let verdict =
+        kvdiag::checks::diagnose(&kvdiag::snapshot::Snapshot::build(&bundle, Some(as_of)));
+    let access = verdict
+        .hypotheses
+        .iter()
+        .find(|h| h.id == "keyvault_access")
+        .unwrap();
+    assert!(
+        !access
+            .evidence
+            .iter()
+            .any(|e| e.observation.contains("failed")),
+        "{access:#?}"
+    );
+}

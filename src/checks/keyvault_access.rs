@@ -14,7 +14,9 @@
 //! exist); the vault (permission model, access policies); role-assignment listings at the vault
 //! and at the secret's scope for each principal; role definitions (built-ins compiled in); deny
 //! assignments at the vault; system-log sync results (`ForbiddenByRbac`, `AccessDenied`,
-//! identity not found).
+//! identity not found); role assignments deleted (activity log of the vault's resource group);
+//! writes and revisions Azure refused with `Unable to get value using Managed identity … for
+//! secret X` (error-strings.md A1–A5), judged again against the grants as they are now.
 //!
 //! **Cannot see.** Group membership beyond what `assignedTo()` expands server-side; whether an
 //! ABAC condition matches this secret; PIM activations; token caches on the platform side.

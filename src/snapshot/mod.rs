@@ -701,8 +701,14 @@ impl<'a> Builder<'a> {
             .map(|(r, resp)| (r.clone(), resp));
         s.system_logs = match recorded {
             Some((route, response)) => {
+                // Rows after "now" do not exist for an `--as-of` replay.
+                let now = s.now;
                 let read = self.interpret(&route, response, "Log Analytics query result", |b| {
-                    b.get("tables").map(|_| SystemLogEntry::parse_query(b))
+                    b.get("tables").map(|_| {
+                        let mut rows = SystemLogEntry::parse_query(b);
+                        rows.retain(|r| r.time <= now);
+                        rows
+                    })
                 });
                 if let (Read::Ok(_), Some(code)) = (&read, response.error_code()) {
                     // 200 with a top-level error (PartialError): rows may be missing.
