@@ -285,11 +285,7 @@ fn an_unclassified_sync_failure_is_not_ruled_out() {
 /// before the role was deleted sees the syncs still succeeding.
 #[test]
 fn as_of_cuts_the_timeline() {
-    let path = common::repo().join("fixtures/scenarios/role-deleted-yesterday.json");
-    let bundle = kvdiag::bundle::Bundle::load(&path).unwrap();
-    let as_of = kvdiag::azure::time::parse("2026-11-19T16:30:00Z").unwrap();
-    let verdict =
-        kvdiag::checks::diagnose(&kvdiag::snapshot::Snapshot::build(&bundle, Some(as_of)));
+    let verdict = before_the_deletion();
     assert!(!verdict.timeline.is_empty());
     assert!(
         verdict
@@ -315,11 +311,7 @@ fn as_of_cuts_the_timeline() {
 /// Before the deletion the same bundle shows a healthy app: no sync had failed yet.
 #[test]
 fn as_of_before_the_deletion_sees_no_failure() {
-    let path = common::repo().join("fixtures/scenarios/role-deleted-yesterday.json");
-    let bundle = kvdiag::bundle::Bundle::load(&path).unwrap();
-    let as_of = kvdiag::azure::time::parse("2026-11-19T16:30:00Z").unwrap();
-    let verdict =
-        kvdiag::checks::diagnose(&kvdiag::snapshot::Snapshot::build(&bundle, Some(as_of)));
+    let verdict = before_the_deletion();
     let access = verdict
         .hypotheses
         .iter()
@@ -332,4 +324,12 @@ fn as_of_before_the_deletion_sees_no_failure() {
             .any(|e| e.observation.contains("failed")),
         "{access:#?}"
     );
+}
+
+/// The role-deleted scenario as of 2026-11-19T16:30Z, ten minutes before the deletion.
+fn before_the_deletion() -> kvdiag::verdict::Verdict {
+    let path = common::repo().join("fixtures/scenarios/role-deleted-yesterday.json");
+    let bundle = kvdiag::bundle::Bundle::load(&path).unwrap();
+    let as_of = kvdiag::azure::time::parse("2026-11-19T16:30:00Z").unwrap();
+    kvdiag::checks::diagnose(&kvdiag::snapshot::Snapshot::build(&bundle, Some(as_of)))
 }

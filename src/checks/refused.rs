@@ -53,11 +53,7 @@ pub(crate) fn all<'a>(snapshot: &'a Snapshot, workload: &'a Workload) -> Vec<Ref
             origin: Origin::Write(e),
         })
         .collect();
-    let revisions = snapshot
-        .revisions
-        .ok()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let revisions = snapshot.revision_list();
     for r in revisions.iter().filter(|r| r.failed()) {
         let Some(text) = r.failure_text() else {
             continue;

@@ -46,11 +46,7 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
         .into_iter()
         .map(|s| (s, None))
         .collect();
-    let revisions = snapshot
-        .revisions
-        .ok()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let revisions = snapshot.revision_list();
     for r in revisions
         .iter()
         .filter(|r| r.active || workload.latest_revision.as_deref() == Some(&r.name))

@@ -231,6 +231,11 @@ impl Snapshot {
             .collect()
     }
 
+    /// The revisions read (empty when they could not be read, and for jobs).
+    pub fn revision_list(&self) -> &[Revision] {
+        self.revisions.ok().map(Vec::as_slice).unwrap_or_default()
+    }
+
     /// System-log entries, newest first (empty when logs could not be read).
     pub fn logs(&self) -> &[SystemLogEntry] {
         self.system_logs.ok().map(Vec::as_slice).unwrap_or_default()
