@@ -9,11 +9,9 @@
 //! [`crate::logs::classify`], so the system-log classifier and this one cannot drift apart.
 
 use crate::logs::{self, FailureCause, LogEvent};
-use serde::Serialize;
 
 /// One classified refusal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
     /// `ContainerAppSecretRefNotFound`: `SecretRef '<s>' defined for container '<c>' not found.`
     /// (A8, A9). `consumer` is `container 'c'`, `volume 'v'`, ... as the platform wrote it.

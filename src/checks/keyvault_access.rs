@@ -191,6 +191,9 @@ fn reference(snapshot: &Snapshot, workload: &Workload, r: &KvReference, tally: &
     reading.decide(last, tally);
 }
 
+/// The concern of a refusal whose message names no secret.
+const UNNAMED: &str = "(secret not named)";
+
 /// A write or revision Azure refused because the platform could not read a Key Vault
 /// reference (`Unable to get value using Managed identity <id> for secret <s>`), or could not
 /// find the identity. The message never says why, so the access reasoning runs again on that
@@ -205,13 +208,17 @@ fn refused_fetch(snapshot: &Snapshot, workload: &Workload, refused: &Refused, ta
             (secret.clone(), Some(identity.clone()))
         }
         Refusal::IdentityNotFound { secret, identity } => (
-            secret.clone().unwrap_or_else(|| "?".into()),
+            secret.clone().unwrap_or_else(|| UNNAMED.into()),
             identity.clone(),
         ),
-        Refusal::KeyVaultUrlInvalid => ("?".into(), None),
+        Refusal::KeyVaultUrlInvalid => (UNNAMED.into(), None),
         _ => return,
     };
     tally.evidence(refused.evidence(snapshot));
+    if tally.has(&secret) {
+        // The current reference already shows this cause; the refusal is its evidence.
+        return;
+    }
     let quoted_secret = quoted(&secret);
     if let Some(later) = &refused.superseded {
         if !tally.has(&secret) {

@@ -242,7 +242,8 @@ fn refused_change(snapshot: &Snapshot, names: &[&str], refused: &Refused, tally:
         ),
         (None, _) => (Status::Confirmed, summary),
     };
-    if tally.has(&secret) && status != Status::Confirmed {
+    if tally.has(&secret) {
+        // The template already shows this cause; the refusal is its evidence.
         return;
     }
     tally.item(status, summary, &secret);
