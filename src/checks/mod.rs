@@ -12,6 +12,8 @@ mod keyvault_secret_state;
 mod secret_ref;
 mod stale_revision;
 
+pub use secret_ref::did_you_mean;
+
 use crate::logs::LogEvent;
 use crate::snapshot::{Gap, Read, Snapshot, SystemLogEntry, Workload};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status, Verdict};
