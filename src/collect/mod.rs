@@ -498,7 +498,7 @@ pub struct PlannedEvidence {
 impl Collector {
     /// Reads the evidence the Key Vault checkers need for a resource as a file describes it
     /// (`kvdiag lint --live`): the existing app or job (only for its identities' principals),
-    /// each user-assigned identity the file names, and then the same per-vault reads as
+    /// each user-assigned identity the file names, the environment it names, and the same per-vault reads as
     /// [`Collector::collect`] (Resource Graph, vault, secret metadata, role and deny
     /// assignments, custom roles, version lists). No revisions, environment or logs: they
     /// describe what runs now, not what the file will deploy. `resource` must hold no secret
@@ -575,9 +575,17 @@ impl Collector {
         let w = Workload::parse(kind, &body).unwrap_or(planned);
         let refs = KvReference::all_of(&w);
         let secrets = vault_secrets(&refs);
-        let (versions, vaults) = tokio::join!(
+        // The environment the file names: the network checker needs its VNet.
+        let environment = async {
+            match w.environment_id.as_deref().filter(|id| ids::is_safe_path(id)) {
+                Some(id) => vec![self.rest.send(Call::get(id, API_APP)).await],
+                None => Vec::new(),
+            }
+        };
+        let (versions, vaults, environment) = tokio::join!(
             join_all(secrets.iter().map(|r| self.keyvault.versions(r))),
             self.vaults(target, &w, &refs, &secrets),
+            environment,
         );
         let mut responses = vec![Response {
             method: "GET".into(),
@@ -591,6 +599,7 @@ impl Collector {
             error: None,
             headers: None,
         }];
+        responses.extend(environment);
         responses.extend(identities);
         responses.extend(vaults);
         responses.extend(versions);
