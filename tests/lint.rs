@@ -51,11 +51,19 @@ fn fixtures() -> Vec<(PathBuf, Value)> {
                 .unwrap_or_else(|_| panic!("{} has no expected/{stem}.json", path.display())),
         )
         .unwrap();
-        assert_eq!(expected["file"], name.as_str(), "expected/{stem}.json names its file");
+        assert_eq!(
+            expected["file"],
+            name.as_str(),
+            "expected/{stem}.json names its file"
+        );
         out.push((path, expected));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(out.len() >= 15, "at least 15 lint fixtures, found {}", out.len());
+    assert!(
+        out.len() >= 15,
+        "at least 15 lint fixtures, found {}",
+        out.len()
+    );
     out
 }
 
@@ -113,7 +121,12 @@ fn every_fixture_gives_its_expected_findings() {
         );
         for f in got["findings"].as_array().unwrap() {
             let message = f["message"].as_str().unwrap();
-            assert!(message.contains("Fix:") || f["rule"] == "expression-unresolved" || message.contains("Fix,"), "{file}: every message says how to fix: {message}");
+            assert!(
+                message.contains("Fix:")
+                    || f["rule"] == "expression-unresolved"
+                    || message.contains("Fix,"),
+                "{file}: every message says how to fix: {message}"
+            );
         }
     }
 }
@@ -134,9 +147,24 @@ fn sarif_validator() -> jsonschema::Validator {
 fn sarif_is_valid_2_1_0_and_points_at_the_line() {
     let validator = sarif_validator();
     let cases = [
-        ("fixtures/lint/arm-rest-example.json", "secretref-undefined", 60, 22),
-        ("fixtures/lint/bad-secret-name.yaml", "secret-name-invalid", 7, 9),
-        ("fixtures/lint/job-scale-rule.json", "secretref-undefined", 37, 22),
+        (
+            "fixtures/lint/arm-rest-example.json",
+            "secretref-undefined",
+            60,
+            22,
+        ),
+        (
+            "fixtures/lint/bad-secret-name.yaml",
+            "secret-name-invalid",
+            7,
+            9,
+        ),
+        (
+            "fixtures/lint/job-scale-rule.json",
+            "secretref-undefined",
+            37,
+            22,
+        ),
     ];
     for (file, rule, line, column) in cases {
         let out = kvdiag(&[file, "-o", "sarif"]);
@@ -176,13 +204,34 @@ fn sarif_is_valid_2_1_0_and_points_at_the_line() {
 #[test]
 fn bad_input_gets_a_clear_message_and_exit_2() {
     let cases: [(&[&str], &str); 7] = [
-        (&["fixtures/lint/malformed.yaml"], "malformed YAML at line 5, column 7"),
-        (&["fixtures/lint/malformed-template.json"], "malformed JSON at line 4, column 68: Trailing commas are not allowed"),
-        (&["fixtures/lint/not-a-container-app.yaml"], "not a Container App: this looks like a Kubernetes manifest"),
-        (&["fixtures/lint/storage-only.json"], "not a Container App: the template declares no Microsoft.App/containerApps or Microsoft.App/jobs resource (it declares: Microsoft.Storage/storageAccounts)"),
-        (&["fixtures/lint/bicep-compiled.parameters.json"], "not a Container App: this is an ARM parameters file"),
-        (&["fixtures/lint/no-such-file.yaml"], "cannot read fixtures/lint/no-such-file.yaml"),
-        (&["fixtures/lint/main.bicep"], "compile it with `az bicep build --file fixtures/lint/main.bicep`"),
+        (
+            &["fixtures/lint/malformed.yaml"],
+            "malformed YAML at line 5, column 7",
+        ),
+        (
+            &["fixtures/lint/malformed-template.json"],
+            "malformed JSON at line 4, column 68: Trailing commas are not allowed",
+        ),
+        (
+            &["fixtures/lint/not-a-container-app.yaml"],
+            "not a Container App: this looks like a Kubernetes manifest",
+        ),
+        (
+            &["fixtures/lint/storage-only.json"],
+            "not a Container App: the template declares no Microsoft.App/containerApps or Microsoft.App/jobs resource (it declares: Microsoft.Storage/storageAccounts)",
+        ),
+        (
+            &["fixtures/lint/bicep-compiled.parameters.json"],
+            "not a Container App: this is an ARM parameters file",
+        ),
+        (
+            &["fixtures/lint/no-such-file.yaml"],
+            "cannot read fixtures/lint/no-such-file.yaml",
+        ),
+        (
+            &["fixtures/lint/main.bicep"],
+            "compile it with `az bicep build --file fixtures/lint/main.bicep`",
+        ),
     ];
     for (args, message) in cases {
         let out = kvdiag(args);
@@ -191,9 +240,17 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
         assert!(stderr.contains(message), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
-    let out = kvdiag(&["fixtures/lint/bicep-compiled.json", "--parameters", "main.bicepparam"]);
+    let out = kvdiag(&[
+        "fixtures/lint/bicep-compiled.json",
+        "--parameters",
+        "main.bicepparam",
+    ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains(".bicepparam files are not supported"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(".bicepparam files are not supported"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -201,7 +258,10 @@ fn unresolved_expressions_are_reported_not_guessed() {
     let out = kvdiag(&["fixtures/lint/arm-unresolved.json"]);
     assert_eq!(out.status.code(), Some(0), "notes do not fail the gate");
     let table = text(&out.stdout);
-    assert!(table.contains("cannot check properties.configuration.secrets"), "{table}");
+    assert!(
+        table.contains("cannot check properties.configuration.secrets"),
+        "{table}"
+    );
     assert!(table.contains("left unresolved"), "{table}");
     // The secretRef to a secret the copy loop builds is not called undefined.
     assert!(!table.contains("secretref-undefined"), "{table}");
@@ -225,15 +285,23 @@ fn unresolved_expressions_are_reported_not_guessed() {
 
 #[test]
 fn fail_on_and_several_files_give_the_worst_exit() {
-    assert_eq!(kvdiag(&["fixtures/lint/literal-value.yaml"]).status.code(), Some(0));
     assert_eq!(
-        kvdiag(&["fixtures/lint/literal-value.yaml", "--fail-on", "warning"]).status.code(),
+        kvdiag(&["fixtures/lint/literal-value.yaml"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        kvdiag(&["fixtures/lint/literal-value.yaml", "--fail-on", "warning"])
+            .status
+            .code(),
         Some(1)
     );
     assert_eq!(
-        kvdiag(&["fixtures/lint/keyvault-url-malformed.yaml", "fixtures/lint/containerapp-full.yaml"])
-            .status
-            .code(),
+        kvdiag(&[
+            "fixtures/lint/keyvault-url-malformed.yaml",
+            "fixtures/lint/containerapp-full.yaml"
+        ])
+        .status
+        .code(),
         Some(1)
     );
     let out = kvdiag(&[
@@ -245,7 +313,11 @@ fn fail_on_and_several_files_give_the_worst_exit() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     let report = json_of(&out);
-    assert_eq!(report["files"].as_array().unwrap().len(), 3, "every file is linted");
+    assert_eq!(
+        report["files"].as_array().unwrap().len(),
+        3,
+        "every file is linted"
+    );
     assert_eq!(report["files"][2]["findings"].as_array().unwrap().len(), 4);
 }
 
@@ -253,11 +325,23 @@ fn fail_on_and_several_files_give_the_worst_exit() {
 fn a_secret_value_is_never_printed() {
     for format in ["table", "json", "sarif"] {
         for fail_on in ["error", "warning", "note"] {
-            let out = kvdiag(&["fixtures/lint/literal-value.yaml", "-o", format, "--fail-on", fail_on]);
+            let out = kvdiag(&[
+                "fixtures/lint/literal-value.yaml",
+                "-o",
+                format,
+                "--fail-on",
+                fail_on,
+            ]);
             let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
-            assert!(all.contains("orders-db-password"), "{format}: the secret is named");
+            assert!(
+                all.contains("orders-db-password"),
+                "{format}: the secret is named"
+            );
             assert!(!all.contains(CANARY), "{format}: the value leaked");
-            assert!(!all.contains("7f3a9c"), "{format}: part of the value leaked");
+            assert!(
+                !all.contains("7f3a9c"),
+                "{format}: part of the value leaked"
+            );
         }
     }
     // Through the library too, and through a template whose parameters file holds the value.
@@ -268,9 +352,19 @@ fn a_secret_value_is_never_printed() {
       "resources": [{{"type": "Microsoft.App/containerApps", "name": "ca-orders-web", "properties": {{"configuration": {{"secrets": [
         {{"name": "db", "value": "[parameters('pw')]", "keyVaultUrl": "[parameters('pw')]"}}]}}, "template": {{}}}}}}]}}"#)).unwrap();
     let params = dir.join("p.json");
-    std::fs::write(&params, format!(r#"{{"parameters": {{"pw": {{"value": "{CANARY}"}}}}}}"#)).unwrap();
+    std::fs::write(
+        &params,
+        format!(r#"{{"parameters": {{"pw": {{"value": "{CANARY}"}}}}}}"#),
+    )
+    .unwrap();
     for format in ["table", "json", "sarif"] {
-        let out = kvdiag(&[template.to_str().unwrap(), "--parameters", params.to_str().unwrap(), "-o", format]);
+        let out = kvdiag(&[
+            template.to_str().unwrap(),
+            "--parameters",
+            params.to_str().unwrap(),
+            "-o",
+            format,
+        ]);
         let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
         assert!(!all.contains(CANARY), "{format}: {all}");
     }
@@ -280,7 +374,10 @@ fn a_secret_value_is_never_printed() {
 /// Random edits of a fixture: deletions, duplications and JSON/YAML punctuation.
 fn mutate(text: &str, edits: &[(usize, u8, u8)]) -> String {
     let mut chars: Vec<char> = text.chars().collect();
-    const PUNCT: &[char] = &['{', '}', '[', ']', ':', ',', '-', '"', '\'', '\n', ' ', '\t', '&', '*', '!', '|', '>', '#', '\\', 'é', '\u{0}'];
+    const PUNCT: &[char] = &[
+        '{', '}', '[', ']', ':', ',', '-', '"', '\'', '\n', ' ', '\t', '&', '*', '!', '|', '>',
+        '#', '\\', 'é', '\u{0}',
+    ];
     for (at, op, pick) in edits {
         if chars.is_empty() {
             break;
@@ -307,7 +404,12 @@ fn mutate(text: &str, edits: &[(usize, u8, u8)]) -> String {
 fn fixture_texts() -> Vec<(String, String)> {
     fixtures()
         .into_iter()
-        .map(|(p, _)| (p.file_name().unwrap().to_string_lossy().to_string(), std::fs::read_to_string(&p).unwrap()))
+        .map(|(p, _)| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
         .collect()
 }
 

@@ -45,7 +45,17 @@ impl Live {
     async fn lint(&self, file: &str, extra: &[&str]) -> (Output, Value) {
         let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kvdiag"));
         command
-            .args(["lint", file, "--live", "--subscription", SUBSCRIPTION, "--auth", "azure-cli", "-o", "json"])
+            .args([
+                "lint",
+                file,
+                "--live",
+                "--subscription",
+                SUBSCRIPTION,
+                "--auth",
+                "azure-cli",
+                "-o",
+                "json",
+            ])
             .args(extra)
             .current_dir(common::repo())
             .env("HOME", std::env::temp_dir())
@@ -67,15 +77,23 @@ impl Live {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(!all.contains(TOKEN), "the token leaked: {all}");
-        assert!(self.mock.violations().is_empty(), "{:?}", self.mock.violations());
-        let report: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{e}: {all}"));
+        assert!(
+            self.mock.violations().is_empty(),
+            "{:?}",
+            self.mock.violations()
+        );
+        let report: Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {all}"));
         (out, report)
     }
 }
 
 fn findings(report: &Value) -> Vec<&Value> {
-    report["files"][0]["findings"].as_array().unwrap().iter().collect()
+    report["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .collect()
 }
 
 #[tokio::test]
@@ -105,10 +123,18 @@ async fn an_identity_that_cannot_read_is_an_error_at_its_secret() {
     assert_eq!(f["severity"], "error");
     assert_eq!(f["path"], "properties.configuration.secrets[0].keyVaultUrl");
     assert_eq!(f["line"], 14, "the keyVaultUrl line of orders-db-password");
-    assert!(f["message"].as_str().unwrap().contains("secret 'orders-db-password'"), "{f:#}");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("secret 'orders-db-password'"),
+        "{f:#}"
+    );
     let fix = f["remediation"].to_string();
     assert!(
-        fix.contains("az role assignment create --assignee-object-id 9c4e2b71-5a3d-4f08-b6e1-2d7a9f0c3e15"),
+        fix.contains(
+            "az role assignment create --assignee-object-id 9c4e2b71-5a3d-4f08-b6e1-2d7a9f0c3e15"
+        ),
         "{fix}"
     );
 }
@@ -116,7 +142,12 @@ async fn an_identity_that_cannot_read_is_an_error_at_its_secret() {
 #[tokio::test]
 async fn a_new_apps_system_identity_is_reported_with_the_role_to_add_after_deploy() {
     let live = Live::new("healthy").await;
-    let (out, report) = live.lint("fixtures/lint/containerapp-full.yaml", &["--app", "ca-orders-new"]).await;
+    let (out, report) = live
+        .lint(
+            "fixtures/lint/containerapp-full.yaml",
+            &["--app", "ca-orders-new"],
+        )
+        .await;
     assert_eq!(out.status.code(), Some(1), "{report:#}");
     let all = findings(&report);
     let system: Vec<&Value> = all
@@ -128,14 +159,18 @@ async fn a_new_apps_system_identity_is_reported_with_the_role_to_add_after_deplo
     let f = system[0];
     assert_eq!(f["path"], "properties.configuration.secrets[1].keyVaultUrl");
     let message = f["message"].as_str().unwrap();
-    assert!(message.contains("'ca-orders-new' does not exist yet"), "{message}");
+    assert!(
+        message.contains("'ca-orders-new' does not exist yet"),
+        "{message}"
+    );
     assert!(message.contains("user-assigned identity"), "{message}");
     let fix = f["remediation"].to_string();
     assert!(fix.contains("az role assignment create --assignee-object-id $(az containerapp show -n ca-orders-new -g rg-orders"), "{fix}");
     assert!(fix.contains("--role \\\"Key Vault Secrets User\\\" --scope /subscriptions/3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90/resourceGroups/rg-orders/providers/Microsoft.KeyVault/vaults/kv-orders-shared"), "{fix}");
     // The user-assigned identity already holds its role: no access finding for its secret.
     assert!(
-        !all.iter().any(|f| f["rule"] == "keyvault-access" && f["severity"] == "error"),
+        !all.iter()
+            .any(|f| f["rule"] == "keyvault-access" && f["severity"] == "error"),
         "{report:#}"
     );
 }

@@ -577,7 +577,11 @@ impl Collector {
         let secrets = vault_secrets(&refs);
         // The environment the file names: the network checker needs its VNet.
         let environment = async {
-            match w.environment_id.as_deref().filter(|id| ids::is_safe_path(id)) {
+            match w
+                .environment_id
+                .as_deref()
+                .filter(|id| ids::is_safe_path(id))
+            {
                 Some(id) => vec![self.rest.send(Call::get(id, API_APP)).await],
                 None => Vec::new(),
             }
@@ -606,7 +610,9 @@ impl Collector {
         Ok(PlannedEvidence {
             bundle: Bundle {
                 kvdiag_bundle: BUNDLE_VERSION,
-                description: Some("kvdiag lint --live: the file's resource and its Key Vault reads".into()),
+                description: Some(
+                    "kvdiag lint --live: the file's resource and its Key Vault reads".into(),
+                ),
                 target: target.clone(),
                 collected_at: display(window.now),
                 responses,

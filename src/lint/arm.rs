@@ -197,11 +197,7 @@ impl<'a> Scope<'a> {
             template
                 .get(key)
                 .and_then(Value::as_object)
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.to_ascii_lowercase(), v))
-                        .collect()
-                })
+                .map(|m| m.iter().map(|(k, v)| (k.to_ascii_lowercase(), v)).collect())
                 .unwrap_or_default()
         };
         Scope {
@@ -230,7 +226,9 @@ impl Context for Scope<'_> {
             return v.clone();
         }
         let Some(def) = self.definitions.get(&key) else {
-            return Err(format!("parameter '{name}' is not declared in the template"));
+            return Err(format!(
+                "parameter '{name}' is not declared in the template"
+            ));
         };
         match def.get("defaultValue") {
             Some(d) => self.nested(|| resolve_fully(d, self)),
@@ -322,9 +320,9 @@ fn resolve_tree(
                             out.push(Unresolved {
                                 pointer: format!("{at}/{}", escape(k)),
                                 expression: k.clone(),
-                                reason: expr::evaluate_string(k, ctx).err().unwrap_or_else(
-                                    || "the key does not evaluate to a string".into(),
-                                ),
+                                reason: expr::evaluate_string(k, ctx).err().unwrap_or_else(|| {
+                                    "the key does not evaluate to a string".into()
+                                }),
                             });
                             k.clone()
                         }
@@ -364,26 +362,38 @@ mod tests {
             }
         });
         let (found, others) = workloads(&t, None);
-        let names: Vec<&str> = found.iter().map(|f| f.body["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = found
+            .iter()
+            .map(|f| f.body["name"].as_str().unwrap())
+            .collect();
         assert_eq!(names, ["ca-a", "ca-a-job"]);
-        assert_eq!(found[1].pointer, "/resources/mod/properties/template/resources/0");
+        assert_eq!(
+            found[1].pointer,
+            "/resources/mod/properties/template/resources/0"
+        );
         assert_eq!(others, ["Microsoft.Resources/deployments"]);
     }
 
     #[test]
     fn parameters_file_wins_and_secret_values_are_never_evaluated() {
         let t = json!({"parameters": {"pw": {"type": "securestring"}, "kv": {"type": "string", "defaultValue": "a"}},
-            "resources": [{"type": "Microsoft.App/containerApps", "name": "x", "properties": {"configuration": {"secrets": [
-                {"name": "db", "value": "[parameters('pw')]"},
-                {"name": "kv", "keyVaultUrl": "[format('https://{0}.vault.azure.net/secrets/db', parameters('kv'))]", "identity": "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id')]"}
-            ]}}}]});
+        "resources": [{"type": "Microsoft.App/containerApps", "name": "x", "properties": {"configuration": {"secrets": [
+            {"name": "db", "value": "[parameters('pw')]"},
+            {"name": "kv", "keyVaultUrl": "[format('https://{0}.vault.azure.net/secrets/db', parameters('kv'))]", "identity": "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id')]"}
+        ]}}}]});
         let params = Parameters::from_doc(&json!({"parameters": {"KV": {"value": "kv-orders-shared"}, "pw": {"value": "canary"}}})).unwrap();
         let (found, _) = workloads(&t, Some(&params));
         let secrets = &found[0].body["properties"]["configuration"]["secrets"];
         assert_eq!(secrets[0]["value"], "[parameters('pw')]");
-        assert_eq!(secrets[1]["keyVaultUrl"], "https://kv-orders-shared.vault.azure.net/secrets/db");
+        assert_eq!(
+            secrets[1]["keyVaultUrl"],
+            "https://kv-orders-shared.vault.azure.net/secrets/db"
+        );
         assert_eq!(found[0].unresolved.len(), 1);
-        assert_eq!(found[0].unresolved[0].pointer, "/properties/configuration/secrets/1/identity");
+        assert_eq!(
+            found[0].unresolved[0].pointer,
+            "/properties/configuration/secrets/1/identity"
+        );
     }
 
     #[test]
@@ -392,7 +402,14 @@ mod tests {
             "copy": [{"name": "secrets", "count": "[length(parameters('s'))]", "input": {"name": "[parameters('s')[copyIndex('secrets')]]"}}]
         }}}]});
         let (found, _) = workloads(&t, None);
-        assert_eq!(found[0].unresolved[0].pointer, "/properties/configuration/secrets");
-        assert!(found[0].body["properties"]["configuration"].get("copy").is_none());
+        assert_eq!(
+            found[0].unresolved[0].pointer,
+            "/properties/configuration/secrets"
+        );
+        assert!(
+            found[0].body["properties"]["configuration"]
+                .get("copy")
+                .is_none()
+        );
     }
 }

@@ -286,9 +286,7 @@ fn eval(e: &Expr, ctx: &dyn Context, depth: usize) -> Result<Value, String> {
                 let mut rest = template.as_str();
                 while let Some(open) = rest.find('{') {
                     out.push_str(&rest[..open]);
-                    let close = rest[open..]
-                        .find('}')
-                        .ok_or("unbalanced '{' in format()")?;
+                    let close = rest[open..].find('}').ok_or("unbalanced '{' in format()")?;
                     let n: usize = rest[open + 1..open + close]
                         .parse()
                         .map_err(|_| "format() uses a format specifier kvdiag does not evaluate")?;
@@ -300,9 +298,7 @@ fn eval(e: &Expr, ctx: &dyn Context, depth: usize) -> Result<Value, String> {
             }
             "tolower" => Ok(Value::String(string_arg(args, 0)?.to_lowercase())),
             "toupper" => Ok(Value::String(string_arg(args, 0)?.to_uppercase())),
-            other => Err(format!(
-                "{other}() is only known at deployment time"
-            )),
+            other => Err(format!("{other}() is only known at deployment time")),
         },
     }
 }
@@ -351,7 +347,10 @@ mod tests {
     fn evaluates_what_the_file_decides() {
         let cases = [
             ("[parameters('appName')]", json!("ca-orders-web")),
-            ("[concat('ca-orders', variables('suffix'))]", json!("ca-orders-web")),
+            (
+                "[concat('ca-orders', variables('suffix'))]",
+                json!("ca-orders-web"),
+            ),
             (
                 "[format('https://{0}.vault.azure.net/secrets/{1}', parameters('cfg').vault, 'db')]",
                 json!("https://kv-orders-shared.vault.azure.net/secrets/db"),
@@ -377,7 +376,10 @@ mod tests {
             &Fixed,
         )
         .unwrap_err();
-        assert!(e.contains("resourceid() is only known at deployment time"), "{e}");
+        assert!(
+            e.contains("resourceid() is only known at deployment time"),
+            "{e}"
+        );
         assert!(evaluate_string("[parameters('nope')]", &Fixed).is_err());
         assert!(evaluate_string("[concat('a']", &Fixed).is_err());
     }

@@ -110,7 +110,13 @@ mod tests {
         let (v, spans) = parse(text).unwrap();
         assert_eq!(v["a"]["b"][1], "x");
         assert_eq!(spans.locate("/a/b"), Pos { line: 4, column: 5 });
-        assert_eq!(spans.locate("/a/b/1"), Pos { line: 4, column: 14 });
+        assert_eq!(
+            spans.locate("/a/b/1"),
+            Pos {
+                line: 4,
+                column: 14
+            }
+        );
     }
 
     #[test]

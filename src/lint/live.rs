@@ -275,18 +275,33 @@ fn system_identity_finding(
     pointer: &str,
     exists: bool,
 ) -> Finding {
-    let vault = r.parsed.as_ref().ok().map(|p| p.vault.clone()).unwrap_or_default();
+    let vault = r
+        .parsed
+        .as_ref()
+        .ok()
+        .map(|p| p.vault.clone())
+        .unwrap_or_default();
     let scope = snapshot
         .vault(&vault)
         .and_then(Read::ok)
         .map(|v| v.id.clone())
         .unwrap_or_else(|| format!("$(az keyvault show --name {vault} --query id -o tsv)"));
     let t = &snapshot.target;
-    let group = if t.is_job() { "containerapp job" } else { "containerapp" };
-    let state = if exists {
-        format!("'{}' exists but has no system-assigned identity yet; this deploy creates it", t.name())
+    let group = if t.is_job() {
+        "containerapp job"
     } else {
-        format!("'{}' does not exist yet, and its system-assigned identity is created with it", t.name())
+        "containerapp"
+    };
+    let state = if exists {
+        format!(
+            "'{}' exists but has no system-assigned identity yet; this deploy creates it",
+            t.name()
+        )
+    } else {
+        format!(
+            "'{}' does not exist yet, and its system-assigned identity is created with it",
+            t.name()
+        )
     };
     let message = format!(
         "secret '{}' reads Key Vault '{vault}' with identity 'system', but {state}, so no role can be granted to it before the deploy and the deploy cannot read the secret (ContainerAppSecretKeyVaultUrlInvalid / \"Unable to get value using Managed identity system\"). Fix: use a user-assigned identity that already holds Key Vault Secrets User on the vault; or deploy without this reference, grant the role, then add it",
@@ -305,7 +320,9 @@ fn system_identity_finding(
             "after the first deploy, grant the new system identity read access to the secret",
             format!(
                 "az role assignment create --assignee-object-id $(az {group} show -n {} -g {} --subscription {} --query identity.principalId -o tsv) --assignee-principal-type ServicePrincipal --role \"Key Vault Secrets User\" --scope {scope}",
-                t.name(), t.resource_group, t.subscription
+                t.name(),
+                t.resource_group,
+                t.subscription
             ),
         ),
         Remediation::advice(format!(

@@ -145,8 +145,7 @@ pub fn load_parameters(path: &Path) -> Result<Parameters, String> {
             "{shown}: .bicepparam files are not supported; compile it with `az bicep build-params --file {shown}` and pass the JSON"
         ));
     }
-    let text =
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
     let (doc, _) = json::parse(&text).map_err(|e| format!("{shown}: {e}"))?;
     Parameters::from_doc(&doc).map_err(|e| format!("{shown} {e}"))
 }
@@ -204,7 +203,10 @@ pub fn load(file: &str, text: &str, params: Option<&Parameters>) -> Result<Vec<R
     }
     let looks_json = lower.ends_with(".json")
         || lower.ends_with(".jsonc")
-        || text.trim_start_matches('\u{feff}').trim_start().starts_with('{');
+        || text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('{');
     let text = text.trim_start_matches('\u{feff}');
     if looks_json {
         let (doc, spans) = json::parse(text)?;
@@ -239,12 +241,20 @@ fn from_yaml(mut doc: Value, mut spans: Spans) -> Result<Vec<Resource>, String> 
         doc,
         spans,
         kind,
-        if short { Form::CliYamlShort } else { Form::CliYaml },
+        if short {
+            Form::CliYamlShort
+        } else {
+            Form::CliYaml
+        },
         Vec::new(),
     )])
 }
 
-fn from_json(doc: Value, spans: Spans, params: Option<&Parameters>) -> Result<Vec<Resource>, String> {
+fn from_json(
+    doc: Value,
+    spans: Spans,
+    params: Option<&Parameters>,
+) -> Result<Vec<Resource>, String> {
     if !doc.is_object() {
         return Err(format!(
             "{NOT_AN_APP}: the JSON is {}; expected an ARM template or a Container Apps resource",
@@ -264,7 +274,11 @@ fn from_json(doc: Value, spans: Spans, params: Option<&Parameters>) -> Result<Ve
             types.dedup();
             return Err(format!(
                 "{NOT_AN_APP}: the template declares no Microsoft.App/containerApps or Microsoft.App/jobs resource (it declares: {})",
-                if types.is_empty() { "nothing".to_string() } else { types.join(", ") }
+                if types.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    types.join(", ")
+                }
             ));
         }
         return Ok(found
@@ -285,7 +299,11 @@ fn from_json(doc: Value, spans: Spans, params: Option<&Parameters>) -> Result<Ve
         doc,
         spans,
         kind,
-        if short { Form::CliYamlShort } else { Form::ResourceJson },
+        if short {
+            Form::CliYamlShort
+        } else {
+            Form::ResourceJson
+        },
         Vec::new(),
     )])
 }
@@ -302,11 +320,20 @@ fn resource_kind(map: &serde_json::Map<String, Value>) -> Result<WorkloadKind, S
         .and_then(|p| p.get("configuration"))
         .or_else(|| map.get("configuration"));
     let job = config.is_some_and(|c| {
-        ["triggerType", "eventTriggerConfig", "manualTriggerConfig", "scheduleTriggerConfig"]
-            .iter()
-            .any(|k| c.get(k).is_some())
+        [
+            "triggerType",
+            "eventTriggerConfig",
+            "manualTriggerConfig",
+            "scheduleTriggerConfig",
+        ]
+        .iter()
+        .any(|k| c.get(k).is_some())
     });
-    Ok(if job { WorkloadKind::Job } else { WorkloadKind::App })
+    Ok(if job {
+        WorkloadKind::Job
+    } else {
+        WorkloadKind::App
+    })
 }
 
 fn require_app_shape(doc: &Value) -> Result<(), String> {

@@ -147,7 +147,9 @@ mod tests {
 
     #[test]
     fn positions_are_one_based_and_point_at_keys() {
-        let (v, spans) = parse("name: a\nproperties:\n  configuration:\n    secrets:\n      - name: x\n").unwrap();
+        let (v, spans) =
+            parse("name: a\nproperties:\n  configuration:\n    secrets:\n      - name: x\n")
+                .unwrap();
         assert_eq!(v["properties"]["configuration"]["secrets"][0]["name"], "x");
         assert_eq!(
             spans.locate("/properties/configuration/secrets/0/name"),
@@ -158,7 +160,8 @@ mod tests {
 
     #[test]
     fn the_short_form_moves_under_properties() {
-        let (mut v, mut spans) = parse("name: a\nconfiguration:\n  secrets: []\ntemplate: {}\n").unwrap();
+        let (mut v, mut spans) =
+            parse("name: a\nconfiguration:\n  secrets: []\ntemplate: {}\n").unwrap();
         assert!(normalize(&mut v, &mut spans));
         assert!(v["properties"]["configuration"]["secrets"].is_array());
         assert_eq!(spans.locate("/properties/configuration/secrets").line, 3);

@@ -43,7 +43,13 @@ fn locate(body: &Value, container: &str, env: &str) -> Option<String> {
             if c.get("name").and_then(Value::as_str).unwrap_or_default() != container {
                 continue;
             }
-            for (ei, e) in c.get("env").and_then(Value::as_array).into_iter().flatten().enumerate() {
+            for (ei, e) in c
+                .get("env")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 if e.get("name").and_then(Value::as_str).unwrap_or_default() == env {
                     return Some(format!("/properties/template/{list}/{ci}/env/{ei}/value"));
                 }

@@ -10,8 +10,10 @@
 //! that hold them.
 
 use super::{Ctx, Rule};
+use crate::lint::expr::same_expression;
 use crate::lint::finding::{Finding, Severity};
 use crate::lint::source::pointer_to_dotted;
+use serde_json::Value;
 
 pub const RULE: Rule = Rule {
     id: "expression-unresolved",
@@ -47,8 +49,7 @@ fn relevant(pointer: &str) -> bool {
     if pointer == "/name" || pointer == "/identity/type" {
         return true;
     }
-    if pointer.starts_with("/identity/userAssignedIdentities/")
-        && pointer.matches('/').count() == 3
+    if pointer.starts_with("/identity/userAssignedIdentities/") && pointer.matches('/').count() == 3
     {
         return true; // an identity's key
     }
@@ -64,14 +65,24 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         if !relevant(&u.pointer) || out.iter().any(|f| f.path == pointer_to_dotted(&u.pointer)) {
             continue;
         }
+        // Bicep writes a user-assigned identity's key as [format('{0}', X)] and the secret's
+        // identity as [X]: the same expression, so it is attached even though unresolved.
+        let attached = u.pointer.ends_with("/identity")
+            && ctx
+                .resource
+                .body
+                .pointer("/identity/userAssignedIdentities")
+                .and_then(Value::as_object)
+                .is_some_and(|m| m.keys().any(|k| same_expression(k, &u.expression)));
         out.push(ctx.finding(
             &RULE,
             &u.pointer,
             format!(
-                "cannot check {}: `{}` is left unresolved ({}); kvdiag does not guess deployment-time values. Fix: pass the value with --parameters FILE, or check the deployed app with `kvdiag check`",
+                "cannot check {}: `{}` is left unresolved ({}){}; kvdiag does not guess deployment-time values. Fix: pass the value with --parameters FILE, or check the deployed app with `kvdiag check`",
                 pointer_to_dotted(&u.pointer),
                 u.expression,
-                u.reason
+                u.reason,
+                if attached { "; it is the same expression as a user-assigned identity the resource declares, so it is attached" } else { "" }
             ),
         ));
     }

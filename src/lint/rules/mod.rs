@@ -134,11 +134,7 @@ impl Ctx<'_> {
             u.pointer == base
                 || base.starts_with(&format!("{}/", u.pointer))
                 || (u.pointer.starts_with(&format!("{base}/")) && u.pointer.ends_with("/name"))
-        }) && self
-            .resource
-            .body
-            .pointer(base)
-            .is_none_or(Value::is_array)
+        }) && self.resource.body.pointer(base).is_none_or(Value::is_array)
     }
 
     /// The secret's name for messages (`#2` when it has none).

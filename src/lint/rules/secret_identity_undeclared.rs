@@ -10,7 +10,6 @@
 
 use super::{Ctx, Rule, secret_pointer};
 use crate::azure::ids;
-use crate::lint::expr::same_expression;
 use crate::lint::finding::{Finding, Severity};
 use serde_json::Value;
 
@@ -36,7 +35,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .map(|m| m.keys().collect())
         .unwrap_or_default();
     let keys_unresolved = ctx.unresolved("/identity/userAssignedIdentities")
-        || ctx.resource.unresolved.iter().any(|u| u.pointer.starts_with("/identity/userAssignedIdentities/"));
+        || ctx
+            .resource
+            .unresolved
+            .iter()
+            .any(|u| u.pointer.starts_with("/identity/userAssignedIdentities/"));
     let mut out = Vec::new();
     for (i, secret) in ctx.secrets() {
         let pointer = secret_pointer(i, "identity");
@@ -59,11 +62,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             continue;
         }
         if ctx.unresolved(&pointer) {
-            // Bicep writes the key as [format('{0}', X)] and the reference as [X].
-            if keys.iter().any(|k| same_expression(k, identity)) {
-                continue;
-            }
-            continue; // expression-unresolved says it could not be checked
+            // expression-unresolved says it could not be checked (and whether it is the same
+            // expression as a declared identity).
+            continue;
         }
         if ctx.workload.identity.user(identity).is_some() || keys_unresolved {
             continue;

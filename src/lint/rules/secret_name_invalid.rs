@@ -22,8 +22,12 @@ const AZURE_TEXT: &str = "Azure: \"A value must consist of lower case alphanumer
 /// Whether a name passes, passes only the legacy rule (with `.`), or fails.
 pub fn classify(name: &str) -> Option<(Severity, String)> {
     let edges_ok = |n: &str| {
-        n.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && n.chars().last().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        n.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && n.chars()
+                .last()
+                .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
     };
     let chars_ok = |extra: char| {
         name.chars()
@@ -57,11 +61,20 @@ pub fn suggest(name: &str) -> String {
         .chars()
         .map(|c| {
             let c = c.to_ascii_lowercase();
-            if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '-' }
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '-'
+            }
         })
         .collect();
     let trimmed = mapped.trim_matches('-');
-    trimmed.chars().take(253).collect::<String>().trim_end_matches('-').to_string()
+    trimmed
+        .chars()
+        .take(253)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
 }
 
 fn check(ctx: &Ctx) -> Vec<Finding> {

@@ -22,7 +22,9 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     for (i, secret) in ctx.secrets() {
         let present = |k: &str| secret.get(k).is_some_and(|v| !v.is_null());
         let label = ctx.secret_label(i, secret);
-        let azure = format!("Azure rejects it: \"Container app secret(s) with name(s) {label} are invalid: value or keyVaultUrl and identity should be provided.\" (ContainerAppSecretInvalid)");
+        let azure = format!(
+            "Azure rejects it: \"Container app secret(s) with name(s) {label} are invalid: value or keyVaultUrl and identity should be provided.\" (ContainerAppSecretInvalid)"
+        );
         match (present("value"), present("keyVaultUrl")) {
             (true, true) => out.push(ctx.finding(
                 &RULE,

@@ -45,8 +45,14 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         }
         let hint = did_you_mean(&site.secret, &names);
         let fix = match &hint {
-            Some((name, why)) => format!("did you mean '{name}' ({why})? Change the reference, or define a secret named '{}'", site.secret),
-            None => format!("define a secret named '{}' in configuration.secrets, or point the reference at an existing one", site.secret),
+            Some((name, why)) => format!(
+                "did you mean '{name}' ({why})? Change the reference, or define a secret named '{}'",
+                site.secret
+            ),
+            None => format!(
+                "define a secret named '{}' in configuration.secrets, or point the reference at an existing one",
+                site.secret
+            ),
         };
         let mut f = ctx.finding(
             &RULE,
