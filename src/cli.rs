@@ -28,6 +28,9 @@ pub enum Command {
     /// Read the evidence from Azure into a redacted bundle that `check --from` replays.
     #[command(after_help = COLLECT_HELP)]
     Collect(CollectArgs),
+    /// Check Container Apps YAML or ARM templates before they deploy (CI gate; SARIF for code scanning).
+    #[command(after_help = LINT_HELP)]
+    Lint(LintArgs),
     /// Print a shell completion script (e.g. `kvdiag completions bash > ~/.local/share/bash-completion/completions/kvdiag`).
     Completions {
         /// The shell.
@@ -60,6 +63,22 @@ throttling state dropped; it never holds a token or a secret value.
 Exit codes:
   0  the bundle was written (reads that failed are recorded in it as gaps)
   2  usage, input or credential error (unknown app, resource group or subscription, no credential)";
+
+const LINT_HELP: &str = "\
+Examples:
+  kvdiag lint containerapp.yaml
+  kvdiag lint azuredeploy.json --parameters azuredeploy.parameters.json -o sarif > kvdiag.sarif
+  kvdiag lint main.json --live --rg rg-orders --fail-on warning
+
+Formats: the YAML of `az containerapp create|update --yaml` (full or short form), ARM JSON
+templates and compiled Bicep (`az bicep build`), a single resource JSON. Rule ids and why they
+matter: README, \"Lint rules\".
+
+Exit codes:
+  0  no finding at or above --fail-on
+  1  a finding at or above --fail-on (default: error)
+  2  usage or input error (unreadable or malformed file, not a Container App, no credential)
+  3  --live could not read enough evidence to decide a Key Vault reference";
 
 /// Which app or job to read from Azure.
 #[derive(Debug, Args)]
@@ -142,6 +161,32 @@ pub struct CollectArgs {
     pub as_of: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Container Apps YAML, ARM JSON templates or compiled Bicep.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// An ARM deployment parameters file for the templates (`.bicepparam`: compile it first).
+    #[arg(long, value_name = "FILE")]
+    pub parameters: Option<PathBuf>,
+    /// Also read Azure: do the vaults and secrets exist, and can the identity the deploy will
+    /// use read them (same collectors and checkers as `check`).
+    #[arg(long)]
+    pub live: bool,
+    /// With --live: the app or job name, resource group and subscription when the file does not
+    /// say (for a single-resource file).
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub settings: LiveArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = crate::lint::report::LintFormat::Table)]
+    pub output: crate::lint::report::LintFormat,
+    /// Exit 1 when a finding is at least this severe.
+    #[arg(long, value_enum, default_value_t = crate::lint::Severity::Error)]
+    pub fail_on: crate::lint::Severity,
+}
+
 fn duration(text: &str) -> Result<std::time::Duration, String> {
     let d = humantime::parse_duration(text).map_err(|e| format!("{e} (e.g. 90s, 30m, 24h, 7d)"))?;
     if d.is_zero() {
@@ -190,6 +235,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Check(args) => check(args),
         Command::Collect(args) => collect(args),
+        Command::Lint(args) => lint(args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(
@@ -239,6 +285,114 @@ fn collect(args: CollectArgs) -> anyhow::Result<i32> {
         );
     }
     Ok(0)
+}
+
+fn lint(args: LintArgs) -> anyhow::Result<i32> {
+    let params = match &args.parameters {
+        Some(path) => Some(crate::lint::load_parameters(path).map_err(anyhow::Error::msg)?),
+        None => None,
+    };
+    let mut files = Vec::new();
+    for path in &args.files {
+        let shown = path.display().to_string();
+        let report = match std::fs::read(path) {
+            Err(e) => crate::lint::FileReport {
+                file: shown.clone(),
+                resources: Vec::new(),
+                findings: Vec::new(),
+                error: Some(format!("cannot read {shown}: {e}")),
+            },
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => crate::lint::lint_text(&shown, &text, params.as_ref()),
+                Err(_) => crate::lint::FileReport {
+                    file: shown.clone(),
+                    resources: Vec::new(),
+                    findings: Vec::new(),
+                    error: Some(format!("{shown} is not UTF-8 text")),
+                },
+            },
+        };
+        files.push(report);
+    }
+    if args.live {
+        lint_live(&args, params.as_ref(), &mut files)?;
+    }
+    let report = crate::lint::Report::new(files);
+    for f in report.files.iter() {
+        if let Some(error) = &f.error
+            && args.output == crate::lint::report::LintFormat::Table
+        {
+            eprintln!("kvdiag: error: {}: {error}", f.file);
+        }
+    }
+    let stdout = std::io::stdout();
+    let style = Style {
+        color: stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        width: terminal_width(),
+    };
+    write_stdout(crate::lint::report::render(&report, args.output, style).as_bytes())?;
+    Ok(report.exit_code(args.fail_on))
+}
+
+/// `--live`: the Key Vault checks for every app and job that linted, against Azure.
+fn lint_live(
+    args: &LintArgs,
+    params: Option<&crate::lint::Parameters>,
+    files: &mut [crate::lint::FileReport],
+) -> anyhow::Result<()> {
+    let env = |key: &str| std::env::var(key).ok();
+    let subscription = collect::subscription(args.target.subscription.as_deref(), &env)
+        .map_err(anyhow::Error::msg)?;
+    let endpoints = Endpoints::resolve(args.settings.cloud, env).map_err(anyhow::Error::msg)?;
+    let credentials = Credentials::new(
+        args.settings.auth,
+        args.settings.cloud,
+        Some(&subscription),
+        &env,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let progress = Progress::new(std::io::stderr().is_terminal() && !args.settings.verbose);
+    let session = Session::new(
+        args.settings.timeout,
+        usize::from(args.settings.parallel),
+        args.settings.verbose,
+        progress,
+    );
+    let collector = Collector::new(credentials, endpoints, session);
+    let window = Window {
+        now: time::OffsetDateTime::now_utc(),
+        since: args.settings.since,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let name = args.target.app.as_deref().or(args.target.job.as_deref());
+    for report in files.iter_mut().filter(|f| f.error.is_none()) {
+        let text = std::fs::read_to_string(&report.file).unwrap_or_default();
+        let Ok(resources) = crate::lint::load(&report.file, &text, params) else {
+            continue;
+        };
+        for resource in &resources {
+            let target = crate::lint::live::target(
+                resource,
+                &subscription,
+                name,
+                args.target.resource_group.as_deref(),
+            )
+            .map_err(anyhow::Error::msg)?;
+            let found = runtime.block_on(crate::lint::live::lint_live(
+                &collector,
+                &report.file,
+                resource,
+                &target,
+                &window,
+            ))?;
+            report.findings.extend(found);
+        }
+        crate::lint::sort(&mut report.findings);
+    }
+    Ok(())
 }
 
 fn parse_as_of(text: Option<&str>) -> anyhow::Result<Option<time::OffsetDateTime>> {

@@ -11,6 +11,8 @@
 //! * [`snapshot`] turns the raw responses into typed evidence and records every gap.
 //! * [`checks`] holds one checker per hypothesis; none does I/O.
 //! * [`verdict`] ranks the results and decides the exit code; [`render`] only prints.
+//! * [`lint`] checks a Container Apps YAML or ARM template before it is deployed, with the
+//!   same model and checkers.
 
 pub mod access;
 pub mod azure;
@@ -19,6 +21,7 @@ pub mod checks;
 pub mod cli;
 pub mod collect;
 pub mod kql;
+pub mod lint;
 pub mod logs;
 pub mod refusals;
 pub mod render;

@@ -13,6 +13,8 @@ mod refused;
 mod secret_ref;
 mod stale_revision;
 
+pub use secret_ref::did_you_mean;
+
 use crate::logs::LogEvent;
 use crate::snapshot::{Gap, Read, Snapshot, SystemLogEntry, Workload};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status, Verdict};

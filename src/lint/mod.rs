@@ -1,0 +1,382 @@
+//! `kvdiag lint`: a pre-deploy gate for Container Apps secrets.
+//!
+//! ```text
+//! file (YAML | ARM JSON | compiled Bicep) -> resources (normalized, with spans) -> Workload::parse
+//!        -> rules (static) [+ live: Collector -> Snapshot -> keyvault_* checkers] -> findings -> report
+//! ```
+//!
+//! * [`yaml`] and [`json`] parse with positions; [`arm`] finds apps and jobs in templates and
+//!   evaluates what the file decides ([`expr`]); the CLI YAML short form is normalized to the
+//!   resource shape, so the engine's `Workload::parse` reads every input.
+//! * [`rules`] holds one rule per file; they reuse the engine's model and helpers rather than
+//!   copying its rules.
+//! * [`live`] runs the engine's collectors and Key Vault checkers for `--live`.
+//! * [`report`] prints table and JSON, [`sarif`] SARIF 2.1.0. Nothing prints a secret value.
+
+pub mod arm;
+pub mod expr;
+pub mod finding;
+mod json;
+pub mod live;
+pub mod report;
+pub mod rules;
+pub mod sarif;
+pub mod source;
+mod yaml;
+
+pub use arm::{Parameters, Unresolved};
+pub use finding::{Finding, Pos, Severity};
+
+use crate::snapshot::{Workload, WorkloadKind};
+use serde::Serialize;
+use serde_json::Value;
+use source::Spans;
+use std::path::Path;
+
+/// The JSON schema id of [`Report`].
+pub const SCHEMA: &str = "kvdiag/lint/v1";
+
+/// Which shape a resource was written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Form {
+    /// `az containerapp create --yaml`, full resource shape (`properties:`).
+    CliYaml,
+    /// The same YAML with `configuration`/`template` at the top level.
+    CliYamlShort,
+    /// A resource in an ARM template (or compiled Bicep).
+    ArmTemplate,
+    /// A single resource as JSON (`az containerapp show` output, a REST body).
+    ResourceJson,
+}
+
+/// One Container App or job from a file, normalized to the ARM resource shape.
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub kind: WorkloadKind,
+    /// The name as the file gives it (an unresolved expression stays as written).
+    pub name: String,
+    pub form: Form,
+    pub body: Value,
+    /// Positions by JSON pointer within `body`.
+    pub spans: Spans,
+    pub unresolved: Vec<Unresolved>,
+}
+
+impl Resource {
+    /// The engine's model of this resource (a missing name reads as `(unnamed)`: the CLI takes
+    /// it from `--name`).
+    pub fn workload(&self) -> Option<Workload> {
+        let mut body = self.body.clone();
+        if let Some(map) = body.as_object_mut()
+            && !map.get("name").is_some_and(Value::is_string)
+        {
+            map.insert("name".into(), Value::String(self.name.clone()));
+        }
+        Workload::parse(self.kind, &body)
+    }
+}
+
+/// The result for one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    pub file: String,
+    /// The apps and jobs found (name, kind, form).
+    pub resources: Vec<ResourceSummary>,
+    pub findings: Vec<Finding>,
+    /// Why the file could not be linted (unreadable, malformed, not a Container App).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ResourceSummary {
+    pub name: String,
+    pub kind: WorkloadKind,
+    pub form: Form,
+    pub line: usize,
+}
+
+/// Everything one run found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: &'static str,
+    pub files: Vec<FileReport>,
+}
+
+impl Report {
+    pub fn new(files: Vec<FileReport>) -> Report {
+        Report {
+            schema: SCHEMA,
+            files,
+        }
+    }
+
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.files.iter().flat_map(|f| &f.findings)
+    }
+
+    /// 2 when a file could not be linted; else 1 when a finding is at or above `fail_on`;
+    /// else 3 when `--live` could not decide a reference (a `keyvault-*` note); else 0.
+    pub fn exit_code(&self, fail_on: Severity) -> i32 {
+        if self.files.iter().any(|f| f.error.is_some()) {
+            2
+        } else if self.findings().any(|f| f.severity.at_least(fail_on)) {
+            1
+        } else if self
+            .findings()
+            .any(|f| f.severity == Severity::Note && live::is_live_rule(&f.rule))
+        {
+            3
+        } else {
+            0
+        }
+    }
+}
+
+/// Reads a `--parameters` file.
+pub fn load_parameters(path: &Path) -> Result<Parameters, String> {
+    let shown = path.display();
+    if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("bicepparam"))
+    {
+        return Err(format!(
+            "{shown}: .bicepparam files are not supported; compile it with `az bicep build-params --file {shown}` and pass the JSON"
+        ));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {shown}: {e}"))?;
+    let (doc, _) = json::parse(&text).map_err(|e| format!("{shown}: {e}"))?;
+    Parameters::from_doc(&doc).map_err(|e| format!("{shown} {e}"))
+}
+
+/// Lints one file's text statically. Never panics; a file that cannot be linted gets `error`.
+pub fn lint_text(file: &str, text: &str, params: Option<&Parameters>) -> FileReport {
+    let mut report = FileReport {
+        file: file.to_string(),
+        resources: Vec::new(),
+        findings: Vec::new(),
+        error: None,
+    };
+    let resources = match load(file, text, params) {
+        Ok(r) => r,
+        Err(e) => {
+            report.error = Some(e);
+            return report;
+        }
+    };
+    for resource in &resources {
+        report.resources.push(ResourceSummary {
+            name: resource.name.clone(),
+            kind: resource.kind,
+            form: resource.form,
+            line: resource.spans.locate("").line,
+        });
+        let Some(workload) = resource.workload() else {
+            continue;
+        };
+        let ctx = rules::Ctx {
+            file,
+            resource,
+            workload: &workload,
+        };
+        report.findings.extend(rules::run(&ctx));
+    }
+    sort(&mut report.findings);
+    report
+}
+
+/// Findings in file order.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.line, a.column, a.severity, &a.rule).cmp(&(b.line, b.column, b.severity, &b.rule))
+    });
+}
+
+/// Reads the Container Apps and jobs in a file (YAML, ARM JSON, a resource JSON).
+pub fn load(file: &str, text: &str, params: Option<&Parameters>) -> Result<Vec<Resource>, String> {
+    let lower = file.to_ascii_lowercase();
+    if lower.ends_with(".bicep") {
+        return Err(format!(
+            "Bicep source is not read directly; compile it with `az bicep build --file {file}` and lint the JSON"
+        ));
+    }
+    let looks_json = lower.ends_with(".json")
+        || lower.ends_with(".jsonc")
+        || text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('{');
+    let text = text.trim_start_matches('\u{feff}');
+    if looks_json {
+        let (doc, spans) = json::parse(text)?;
+        from_json(doc, spans, params)
+    } else {
+        let (doc, spans) = yaml::parse(text)?;
+        from_yaml(doc, spans)
+    }
+}
+
+const NOT_AN_APP: &str = "not a Container App";
+
+fn from_yaml(mut doc: Value, mut spans: Spans) -> Result<Vec<Resource>, String> {
+    let Some(map) = doc.as_object() else {
+        return Err(format!(
+            "{NOT_AN_APP}: the YAML is {}, not a mapping; expected the YAML of `az containerapp create --yaml` (https://learn.microsoft.com/azure/container-apps/azure-resource-manager-api-spec)",
+            kind_of(&doc)
+        ));
+    };
+    if let (Some(api), Some(kind)) = (map.get("apiVersion"), map.get("kind")) {
+        return Err(format!(
+            "{NOT_AN_APP}: this looks like a Kubernetes manifest (apiVersion {api}, kind {kind}); kvdiag lint reads the YAML of `az containerapp create --yaml`"
+        ));
+    }
+    if arm::is_template(&doc) {
+        return from_json(doc, spans, None);
+    }
+    let kind = resource_kind(map)?;
+    let short = yaml::normalize(&mut doc, &mut spans);
+    require_app_shape(&doc)?;
+    Ok(vec![resource(
+        doc,
+        spans,
+        kind,
+        if short {
+            Form::CliYamlShort
+        } else {
+            Form::CliYaml
+        },
+        Vec::new(),
+    )])
+}
+
+fn from_json(
+    doc: Value,
+    spans: Spans,
+    params: Option<&Parameters>,
+) -> Result<Vec<Resource>, String> {
+    if !doc.is_object() {
+        return Err(format!(
+            "{NOT_AN_APP}: the JSON is {}; expected an ARM template or a Container Apps resource",
+            kind_of(&doc)
+        ));
+    }
+    if arm::is_parameters_file(&doc) {
+        return Err(format!(
+            "{NOT_AN_APP}: this is an ARM parameters file; lint the template and pass this file with --parameters"
+        ));
+    }
+    if arm::is_template(&doc) {
+        let (found, others) = arm::workloads(&doc, params);
+        if found.is_empty() {
+            let mut types = others;
+            types.sort();
+            types.dedup();
+            return Err(format!(
+                "{NOT_AN_APP}: the template declares no Microsoft.App/containerApps or Microsoft.App/jobs resource (it declares: {})",
+                if types.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    types.join(", ")
+                }
+            ));
+        }
+        return Ok(found
+            .into_iter()
+            .map(|f| {
+                let sub = spans.subtree(&f.pointer);
+                resource(f.body, sub, f.kind, Form::ArmTemplate, f.unresolved)
+            })
+            .collect());
+    }
+    let map = doc.as_object().expect("checked above");
+    let kind = resource_kind(map)?;
+    let mut doc = doc;
+    let mut spans = spans;
+    let short = yaml::normalize(&mut doc, &mut spans);
+    require_app_shape(&doc)?;
+    Ok(vec![resource(
+        doc,
+        spans,
+        kind,
+        if short {
+            Form::CliYamlShort
+        } else {
+            Form::ResourceJson
+        },
+        Vec::new(),
+    )])
+}
+
+/// App or job from `type`, or from job-only fields when `type` is absent.
+fn resource_kind(map: &serde_json::Map<String, Value>) -> Result<WorkloadKind, String> {
+    if let Some(t) = map.get("type").and_then(Value::as_str) {
+        return arm::workload_kind(t).ok_or_else(|| {
+            format!("{NOT_AN_APP}: its type is '{t}', not Microsoft.App/containerApps or Microsoft.App/jobs")
+        });
+    }
+    let config = map
+        .get("properties")
+        .and_then(|p| p.get("configuration"))
+        .or_else(|| map.get("configuration"));
+    let job = config.is_some_and(|c| {
+        [
+            "triggerType",
+            "eventTriggerConfig",
+            "manualTriggerConfig",
+            "scheduleTriggerConfig",
+        ]
+        .iter()
+        .any(|k| c.get(k).is_some())
+    });
+    Ok(if job {
+        WorkloadKind::Job
+    } else {
+        WorkloadKind::App
+    })
+}
+
+fn require_app_shape(doc: &Value) -> Result<(), String> {
+    let props = doc.get("properties");
+    let has = |k: &str| props.and_then(|p| p.get(k)).is_some_and(|v| !v.is_null());
+    if has("template") || has("configuration") {
+        Ok(())
+    } else {
+        Err(format!(
+            "{NOT_AN_APP}: found no `properties.template` or `properties.configuration` (nor their short form at the top level); expected the YAML of `az containerapp create --yaml`, an ARM template, or a Container Apps resource"
+        ))
+    }
+}
+
+fn resource(
+    body: Value,
+    spans: Spans,
+    kind: WorkloadKind,
+    form: Form,
+    unresolved: Vec<Unresolved>,
+) -> Resource {
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("(unnamed)")
+        .to_string();
+    Resource {
+        kind,
+        name,
+        form,
+        body,
+        spans,
+        unresolved,
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "empty",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a plain string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,17 @@
+//! `keyvault-network` (`--live`; error when confirmed or likely, warning when possible, note
+//! when the evidence is incomplete): the vault's network rules leave the app no path.
+//!
+//! **Azure rule.** The engine's `keyvault_network` checker: Container Apps is not a trusted
+//! Microsoft service for the Key Vault firewall, so with public access disabled or a `Deny`
+//! default action the app needs a private endpoint with private DNS, or an allowed VNet/IP
+//! (azure-reference.md §5.1; error-strings.md A4, A5, B1).
+
+use super::Rule;
+use crate::lint::finding::Severity;
+
+pub const RULE: Rule = Rule {
+    id: "keyvault-network",
+    severity: Severity::Error,
+    summary: "--live: the vault's firewall or public-access setting leaves Container Apps no network path",
+    check: None,
+};

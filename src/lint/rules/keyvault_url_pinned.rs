@@ -1,0 +1,41 @@
+//! `keyvault-url-pinned` (note): a Key Vault reference pinned to one version.
+//!
+//! **Azure rule.** A versioned URL (`.../secrets/<name>/<version>`) is pinned: Container Apps
+//! never refreshes it, so rotating the secret in Key Vault does not reach the app. A versionless
+//! URL follows the latest enabled version, synced within about 30 minutes, and restarts the
+//! revisions that use it (azure-reference.md §2.1; DESIGN.md H3). Pinning can be deliberate,
+//! so this is a note.
+
+use super::{Ctx, Rule, secret_pointer};
+use crate::azure::keyvault_url::KeyVaultRef;
+use crate::lint::finding::{Finding, Severity};
+
+pub const RULE: Rule = Rule {
+    id: "keyvault-url-pinned",
+    severity: Severity::Note,
+    summary: "a keyVaultUrl pins a secret version: rotating the secret in Key Vault never reaches the app",
+    check: Some(check),
+};
+
+fn check(ctx: &Ctx) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (i, secret) in ctx.secrets() {
+        let Some(url) = ctx.secret_field(i, secret, "keyVaultUrl") else {
+            continue;
+        };
+        let Ok(parsed) = KeyVaultRef::parse(url) else {
+            continue;
+        };
+        if let Some(version) = &parsed.version {
+            let label = ctx.secret_label(i, secret);
+            let mut f = ctx.finding(
+                &RULE,
+                &secret_pointer(i, "keyVaultUrl"),
+                format!("secret {label} is pinned to version {version}; Container Apps never refreshes a pinned reference, so a rotation in Key Vault does not reach the app until this file changes. Fix, unless the pin is deliberate: use the versionless URL {}, which is synced within about 30 minutes", parsed.versionless_url()),
+            );
+            f.suggestion = Some(parsed.versionless_url());
+            out.push(f);
+        }
+    }
+    out
+}

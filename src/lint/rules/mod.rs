@@ -1,0 +1,165 @@
+//! Lint rules, one per file (like ruff): each file's doc comment states the Azure rule it
+//! encodes and why it matters; its `RULE` gives the stable id, default severity and a one-line
+//! summary (the README's rule table and SARIF's `tool.driver.rules` come from these).
+//!
+//! Ids are descriptive kebab-case (`secretref-undefined`), like cargo-deny's diagnostic codes:
+//! they read well in a SARIF viewer and never change once released. Static rules read the
+//! file only, through the engine's own model (`Workload::parse`, `Workload::secret_refs`,
+//! `did_you_mean`, `KeyVaultRef::parse`, `Template::literal_secretrefs`); the `--live` rules
+//! (`check: None`) turn the `keyvault_*` checkers' hypotheses into findings (see
+//! [`super::live`]).
+
+pub mod env_literal_secretref;
+pub mod expression_unresolved;
+pub mod keyvault_access;
+pub mod keyvault_network;
+pub mod keyvault_secret_state;
+pub mod keyvault_url_malformed;
+pub mod keyvault_url_pinned;
+pub mod keyvault_url_without_identity;
+pub mod secret_identity_undeclared;
+pub mod secret_literal_value;
+pub mod secret_name_invalid;
+pub mod secret_source_invalid;
+pub mod secretref_undefined;
+pub mod system_identity_not_created;
+
+use super::Resource;
+use super::finding::{Finding, Severity};
+use super::source::pointer_to_dotted;
+use crate::snapshot::Workload;
+use serde_json::{Map, Value};
+
+/// A lint rule.
+pub struct Rule {
+    /// Stable kebab-case id.
+    pub id: &'static str,
+    /// The default severity (a finding may lower it, e.g. a legacy name is only a warning).
+    pub severity: Severity,
+    /// One line: what it catches and why it matters.
+    pub summary: &'static str,
+    /// Static rules; `None` for rules only `--live` can decide.
+    pub check: Option<fn(&Ctx) -> Vec<Finding>>,
+}
+
+/// Every rule, static first, in the README's order.
+pub const RULES: &[&Rule] = &[
+    &secretref_undefined::RULE,
+    &secret_name_invalid::RULE,
+    &secret_source_invalid::RULE,
+    &keyvault_url_without_identity::RULE,
+    &keyvault_url_malformed::RULE,
+    &keyvault_url_pinned::RULE,
+    &secret_identity_undeclared::RULE,
+    &secret_literal_value::RULE,
+    &env_literal_secretref::RULE,
+    &expression_unresolved::RULE,
+    &keyvault_access::RULE,
+    &keyvault_secret_state::RULE,
+    &keyvault_network::RULE,
+    &system_identity_not_created::RULE,
+];
+
+/// The rule with this id.
+pub fn rule(id: &str) -> Option<&'static Rule> {
+    RULES.iter().copied().find(|r| r.id == id)
+}
+
+/// What a rule looks at: one resource of one file, and the engine's model of it.
+pub struct Ctx<'a> {
+    pub file: &'a str,
+    pub resource: &'a Resource,
+    pub workload: &'a Workload,
+}
+
+impl Ctx<'_> {
+    /// A finding of `rule` at `pointer` (within the resource), at the rule's severity.
+    pub fn finding(&self, rule: &Rule, pointer: &str, message: impl Into<String>) -> Finding {
+        let pos = self.resource.spans.locate(pointer);
+        Finding {
+            rule: rule.id.to_string(),
+            severity: rule.severity,
+            message: message.into(),
+            file: self.file.to_string(),
+            line: pos.line,
+            column: pos.column,
+            path: pointer_to_dotted(pointer),
+            resource: self.resource.name.clone(),
+            suggestion: None,
+            remediation: Vec::new(),
+        }
+    }
+
+    /// True when the value at `pointer`, or one holding it, is an expression left unresolved.
+    pub fn unresolved(&self, pointer: &str) -> bool {
+        self.resource.unresolved.iter().any(|u| {
+            pointer == u.pointer
+                || pointer
+                    .strip_prefix(u.pointer.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+    }
+
+    /// The raw `configuration.secrets[]` entries with their index (values are looked at only
+    /// to tell whether one is present; they are never copied into a finding).
+    pub fn secrets(&self) -> Vec<(usize, &Map<String, Value>)> {
+        self.resource
+            .body
+            .pointer("/properties/configuration/secrets")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .enumerate()
+                    .filter_map(|(i, s)| Some((i, s.as_object()?)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A string field of a secret, unless it is absent, not a string, or unresolved.
+    pub fn secret_field<'s>(
+        &self,
+        index: usize,
+        secret: &'s Map<String, Value>,
+        field: &str,
+    ) -> Option<&'s str> {
+        let s = secret.get(field)?.as_str()?;
+        (!self.unresolved(&secret_pointer(index, field))).then_some(s)
+    }
+
+    /// True when every secret name is known from the file (no copy loop, no unresolved name).
+    pub fn secret_names_known(&self) -> bool {
+        let base = "/properties/configuration/secrets";
+        !self.resource.unresolved.iter().any(|u| {
+            u.pointer == base
+                || base.starts_with(&format!("{}/", u.pointer))
+                || (u.pointer.starts_with(&format!("{base}/")) && u.pointer.ends_with("/name"))
+        }) && self.resource.body.pointer(base).is_none_or(Value::is_array)
+    }
+
+    /// The secret's name for messages (`#2` when it has none).
+    pub fn secret_label(&self, index: usize, secret: &Map<String, Value>) -> String {
+        match secret.get("name").and_then(Value::as_str) {
+            Some(name) => format!("'{name}'"),
+            None => format!("#{index}"),
+        }
+    }
+}
+
+/// `/properties/configuration/secrets/<i>[/<field>]`.
+pub fn secret_pointer(index: usize, field: &str) -> String {
+    if field.is_empty() {
+        format!("/properties/configuration/secrets/{index}")
+    } else {
+        format!("/properties/configuration/secrets/{index}/{field}")
+    }
+}
+
+/// Runs every static rule on one resource.
+pub fn run(ctx: &Ctx) -> Vec<Finding> {
+    RULES
+        .iter()
+        .filter_map(|r| r.check)
+        .flat_map(|check| check(ctx))
+        .collect()
+}

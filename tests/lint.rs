@@ -1,0 +1,441 @@
+//! `kvdiag lint`: every fixture's findings, SARIF against the official 2.1.0 schema, clear
+//! errors on bad input, no secret value in any output, and no panic on any input.
+
+mod common;
+
+use proptest::prelude::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const CANARY: &str = "kvdiag-canary-LINT-7f3a9c-never-print";
+
+fn lint_dir() -> PathBuf {
+    common::repo().join("fixtures/lint")
+}
+
+fn kvdiag(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kvdiag"))
+        .arg("lint")
+        .args(args)
+        .current_dir(common::repo())
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .output()
+        .expect("kvdiag runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)))
+}
+
+/// Every linted fixture, with its expected findings.
+fn fixtures() -> Vec<(PathBuf, Value)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(lint_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let linted = name.ends_with(".yaml") || name.ends_with(".json");
+        if !linted || name.ends_with(".parameters.json") {
+            continue;
+        }
+        let stem = path.file_stem().unwrap().to_string_lossy().to_string();
+        let expected = lint_dir().join(format!("expected/{stem}.json"));
+        let expected: Value = serde_json::from_str(
+            &std::fs::read_to_string(&expected)
+                .unwrap_or_else(|_| panic!("{} has no expected/{stem}.json", path.display())),
+        )
+        .unwrap();
+        assert_eq!(
+            expected["file"],
+            name.as_str(),
+            "expected/{stem}.json names its file"
+        );
+        out.push((path, expected));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(
+        out.len() >= 15,
+        "at least 15 lint fixtures, found {}",
+        out.len()
+    );
+    out
+}
+
+fn relative(path: &Path) -> String {
+    path.strip_prefix(common::repo())
+        .unwrap()
+        .display()
+        .to_string()
+}
+
+#[test]
+fn every_fixture_gives_its_expected_findings() {
+    for (path, expected) in fixtures() {
+        let file = relative(&path);
+        let mut args = vec![file.clone(), "-o".into(), "json".into()];
+        for a in expected["args"].as_array().unwrap() {
+            let a = a.as_str().unwrap();
+            args.push(if a.ends_with(".json") {
+                format!("fixtures/lint/{a}")
+            } else {
+                a.to_string()
+            });
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = kvdiag(&args);
+        assert_eq!(
+            out.status.code(),
+            expected["exit"].as_i64().map(|c| c as i32),
+            "{file}: {}",
+            text(&out.stderr)
+        );
+        let report = json_of(&out);
+        assert_eq!(report["schema"], "kvdiag/lint/v1");
+        let got = &report["files"][0];
+        assert_eq!(got["file"], file.as_str());
+        match expected["error"].as_str() {
+            Some(error) => assert!(
+                got["error"].as_str().is_some_and(|e| e.starts_with(error)),
+                "{file}: error {} does not start with {error}",
+                got["error"]
+            ),
+            None => assert!(got["error"].is_null(), "{file}: {}", got["error"]),
+        }
+        let keys = ["rule", "severity", "line", "column", "path"];
+        let findings: Vec<Value> = got["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| keys.iter().map(|k| (k.to_string(), f[k].clone())).collect())
+            .collect();
+        assert_eq!(
+            Value::Array(findings),
+            expected["findings"],
+            "{file}: findings differ"
+        );
+        for f in got["findings"].as_array().unwrap() {
+            let message = f["message"].as_str().unwrap();
+            assert!(
+                message.contains("Fix:")
+                    || f["rule"] == "expression-unresolved"
+                    || message.contains("Fix,"),
+                "{file}: every message says how to fix: {message}"
+            );
+        }
+    }
+}
+
+fn sarif_validator() -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::repo().join("tests/schemas/sarif-schema-2.1.0.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .build(&schema)
+        .expect("the SARIF schema compiles")
+}
+
+#[test]
+fn sarif_is_valid_2_1_0_and_points_at_the_line() {
+    let validator = sarif_validator();
+    let cases = [
+        (
+            "fixtures/lint/arm-rest-example.json",
+            "secretref-undefined",
+            60,
+            22,
+        ),
+        (
+            "fixtures/lint/bad-secret-name.yaml",
+            "secret-name-invalid",
+            7,
+            9,
+        ),
+        (
+            "fixtures/lint/job-scale-rule.json",
+            "secretref-undefined",
+            37,
+            22,
+        ),
+    ];
+    for (file, rule, line, column) in cases {
+        let out = kvdiag(&[file, "-o", "sarif"]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+        let sarif = json_of(&out);
+        let errors: Vec<String> = validator
+            .iter_errors(&sarif)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{file}: {errors:#?}");
+        let run = &sarif["runs"][0];
+        let result = &run["results"][0];
+        assert_eq!(result["ruleId"], rule);
+        assert_eq!(result["level"], "error");
+        let location = &result["locations"][0]["physicalLocation"];
+        assert_eq!(location["artifactLocation"]["uri"], file);
+        assert_eq!(location["region"]["startLine"], line, "{file}");
+        assert_eq!(location["region"]["startColumn"], column, "{file}");
+        let index = result["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(run["tool"]["driver"]["rules"][index]["id"], rule);
+    }
+    // A file that cannot be read is a tool notification, and the log is still valid.
+    let out = kvdiag(&["fixtures/lint/malformed.yaml", "-o", "sarif"]);
+    assert_eq!(out.status.code(), Some(2));
+    let sarif = json_of(&out);
+    assert!(validator.iter_errors(&sarif).next().is_none());
+    let invocation = &sarif["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    assert!(
+        invocation["toolExecutionNotifications"][0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("malformed YAML at line 5")
+    );
+}
+
+#[test]
+fn bad_input_gets_a_clear_message_and_exit_2() {
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["fixtures/lint/malformed.yaml"],
+            "malformed YAML at line 5, column 7",
+        ),
+        (
+            &["fixtures/lint/malformed-template.json"],
+            "malformed JSON at line 4, column 68: Trailing commas are not allowed",
+        ),
+        (
+            &["fixtures/lint/not-a-container-app.yaml"],
+            "not a Container App: this looks like a Kubernetes manifest",
+        ),
+        (
+            &["fixtures/lint/storage-only.json"],
+            "not a Container App: the template declares no Microsoft.App/containerApps or Microsoft.App/jobs resource (it declares: Microsoft.Storage/storageAccounts)",
+        ),
+        (
+            &["fixtures/lint/bicep-compiled.parameters.json"],
+            "not a Container App: this is an ARM parameters file",
+        ),
+        (
+            &["fixtures/lint/no-such-file.yaml"],
+            "cannot read fixtures/lint/no-such-file.yaml",
+        ),
+        (
+            &["fixtures/lint/main.bicep"],
+            "compile it with `az bicep build --file fixtures/lint/main.bicep`",
+        ),
+    ];
+    for (args, message) in cases {
+        let out = kvdiag(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    let out = kvdiag(&[
+        "fixtures/lint/bicep-compiled.json",
+        "--parameters",
+        "main.bicepparam",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(".bicepparam files are not supported"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn unresolved_expressions_are_reported_not_guessed() {
+    let out = kvdiag(&["fixtures/lint/arm-unresolved.json"]);
+    assert_eq!(out.status.code(), Some(0), "notes do not fail the gate");
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("cannot check properties.configuration.secrets"),
+        "{table}"
+    );
+    assert!(table.contains("left unresolved"), "{table}");
+    // The secretRef to a secret the copy loop builds is not called undefined.
+    assert!(!table.contains("secretref-undefined"), "{table}");
+
+    // Without its parameters file, the Key Vault URL cannot be built: say which parameter.
+    let out = kvdiag(&["fixtures/lint/bicep-compiled.json", "-o", "json"]);
+    let report = json_of(&out);
+    let messages: Vec<&str> = report["files"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "expression-unresolved")
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages.iter().any(|m| m.contains("keyVaultUrl")
+            && m.contains("parameter 'vaultName' has no value: pass it with --parameters FILE")),
+        "{messages:#?}"
+    );
+}
+
+#[test]
+fn fail_on_and_several_files_give_the_worst_exit() {
+    assert_eq!(
+        kvdiag(&["fixtures/lint/literal-value.yaml"]).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        kvdiag(&["fixtures/lint/literal-value.yaml", "--fail-on", "warning"])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        kvdiag(&[
+            "fixtures/lint/keyvault-url-malformed.yaml",
+            "fixtures/lint/containerapp-full.yaml"
+        ])
+        .status
+        .code(),
+        Some(1)
+    );
+    let out = kvdiag(&[
+        "fixtures/lint/containerapp-full.yaml",
+        "fixtures/lint/malformed.yaml",
+        "fixtures/lint/keyvault-url-malformed.yaml",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json_of(&out);
+    assert_eq!(
+        report["files"].as_array().unwrap().len(),
+        3,
+        "every file is linted"
+    );
+    assert_eq!(report["files"][2]["findings"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn a_secret_value_is_never_printed() {
+    for format in ["table", "json", "sarif"] {
+        for fail_on in ["error", "warning", "note"] {
+            let out = kvdiag(&[
+                "fixtures/lint/literal-value.yaml",
+                "-o",
+                format,
+                "--fail-on",
+                fail_on,
+            ]);
+            let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+            assert!(
+                all.contains("orders-db-password"),
+                "{format}: the secret is named"
+            );
+            assert!(!all.contains(CANARY), "{format}: the value leaked");
+            assert!(
+                !all.contains("7f3a9c"),
+                "{format}: part of the value leaked"
+            );
+        }
+    }
+    // Through the library too, and through a template whose parameters file holds the value.
+    let dir = std::env::temp_dir().join(format!("kvdiag-lint-canary-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let template = dir.join("t.json");
+    std::fs::write(&template, format!(r#"{{"parameters": {{"pw": {{"type": "securestring", "defaultValue": "{CANARY}"}}}},
+      "resources": [{{"type": "Microsoft.App/containerApps", "name": "ca-orders-web", "properties": {{"configuration": {{"secrets": [
+        {{"name": "db", "value": "[parameters('pw')]", "keyVaultUrl": "[parameters('pw')]"}}]}}, "template": {{}}}}}}]}}"#)).unwrap();
+    let params = dir.join("p.json");
+    std::fs::write(
+        &params,
+        format!(r#"{{"parameters": {{"pw": {{"value": "{CANARY}"}}}}}}"#),
+    )
+    .unwrap();
+    for format in ["table", "json", "sarif"] {
+        let out = kvdiag(&[
+            template.to_str().unwrap(),
+            "--parameters",
+            params.to_str().unwrap(),
+            "-o",
+            format,
+        ]);
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        assert!(!all.contains(CANARY), "{format}: {all}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Random edits of a fixture: deletions, duplications and JSON/YAML punctuation.
+fn mutate(text: &str, edits: &[(usize, u8, u8)]) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    const PUNCT: &[char] = &[
+        '{', '}', '[', ']', ':', ',', '-', '"', '\'', '\n', ' ', '\t', '&', '*', '!', '|', '>',
+        '#', '\\', 'é', '\u{0}',
+    ];
+    for (at, op, pick) in edits {
+        if chars.is_empty() {
+            break;
+        }
+        let i = at % chars.len();
+        match op % 3 {
+            0 => {
+                let end = (i + usize::from(*pick % 16)).min(chars.len());
+                chars.drain(i..end);
+            }
+            1 => chars.insert(i, PUNCT[usize::from(*pick) % PUNCT.len()]),
+            _ => {
+                let end = (i + usize::from(*pick % 32)).min(chars.len());
+                let copy: Vec<char> = chars[i..end].to_vec();
+                for (k, c) in copy.into_iter().enumerate() {
+                    chars.insert(end + k, c);
+                }
+            }
+        }
+    }
+    chars.into_iter().collect()
+}
+
+fn fixture_texts() -> Vec<(String, String)> {
+    fixtures()
+        .into_iter()
+        .map(|(p, _)| {
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048), json in any::<bool>()) {
+        let text = String::from_utf8_lossy(&bytes);
+        let name = if json { "x.json" } else { "x.yaml" };
+        let report = kvdiag::lint::lint_text(name, &text, None);
+        prop_assert!(report.error.is_some() || report.findings.iter().all(|f| f.line >= 1 && f.column >= 1));
+    }
+
+    #[test]
+    fn mutated_fixtures_never_panic(which in 0usize..64, edits in proptest::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..12)) {
+        let texts = fixture_texts();
+        let (name, text) = &texts[which % texts.len()];
+        let mutated = mutate(text, &edits);
+        let params = kvdiag::lint::Parameters::default();
+        let report = kvdiag::lint::lint_text(name, &mutated, Some(&params));
+        for f in &report.findings {
+            prop_assert!(f.line >= 1 && f.column >= 1);
+        }
+        // The SARIF and JSON renderers take whatever lint produced.
+        let r = kvdiag::lint::Report::new(vec![report]);
+        let _ = kvdiag::lint::sarif::render(&r);
+    }
+}
