@@ -170,7 +170,7 @@ impl Collector {
             self.environment_and_logs(target, w, window),
             self.identities(w),
             join_all(secrets.iter().map(|r| self.keyvault.versions(r))),
-            self.vaults(target, w, &refs, &secrets, window),
+            self.vaults(target, w, &refs, &secrets, Some(window)),
             self.activity(target, window),
         );
         let mut out = revisions;
@@ -281,14 +281,15 @@ impl Collector {
     }
 
     /// Vaults by name (Resource Graph, else the subscription's vault list), then per vault its
-    /// ARM view, secret metadata, role and deny assignments, then custom role definitions.
+    /// ARM view, secret metadata, role and deny assignments, then custom role definitions; with
+    /// a window, also the activity log of each vault's resource group.
     async fn vaults(
         &self,
         target: &Target,
         w: &Workload,
         refs: &[KvReference],
         secrets: &[KeyVaultRef],
-        window: &Window,
+        activity: Option<&Window>,
     ) -> Vec<Response> {
         let mut names: Vec<String> = secrets.iter().map(|r| r.vault.clone()).collect();
         names.dedup();
@@ -356,10 +357,13 @@ impl Collector {
             .filter_map(|name| found.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)))
             .map(|(_, id)| id.clone())
             .collect();
-        let (listings, activity) = tokio::join!(
-            join_all(per_vault),
-            self.vault_activity(&referenced, window)
-        );
+        let history = async {
+            match activity {
+                Some(window) => self.vault_activity(&referenced, window).await,
+                None => Vec::new(),
+            }
+        };
+        let (listings, activity) = tokio::join!(join_all(per_vault), history);
         let listings: Vec<Response> = listings.into_iter().flatten().collect();
         let custom = custom_roles(&listings);
         out.extend(listings);
@@ -628,7 +632,8 @@ impl Collector {
         };
         let (versions, vaults, environment) = tokio::join!(
             join_all(secrets.iter().map(|r| self.keyvault.versions(r))),
-            self.vaults(target, &w, &refs, &secrets),
+            // No activity log: a file about to be deployed has no history yet.
+            self.vaults(target, &w, &refs, &secrets, None),
             environment,
         );
         let mut responses = vec![Response {
