@@ -319,9 +319,9 @@ fn lint(args: LintArgs) -> anyhow::Result<i32> {
     }
     let report = crate::lint::Report::new(files);
     for f in report.files.iter() {
-        if let Some(error) = &f.error
-            && args.output == crate::lint::report::LintFormat::Table
-        {
+        // Every format also carries file errors in its document; stderr makes sure a pipeline
+        // log shows why a file was not linted, whatever went to stdout.
+        if let Some(error) = &f.error {
             eprintln!("kvdiag: error: {}: {error}", f.file);
         }
     }

@@ -12,22 +12,6 @@ use std::time::Duration;
 
 const SUBSCRIPTION: &str = "3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90";
 
-const SCRUBBED: &[&str] = &[
-    "AZURE_SUBSCRIPTION_ID",
-    "AZURE_CLIENT_ID",
-    "AZURE_TENANT_ID",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "AZURE_CONFIG_DIR",
-    "IDENTITY_ENDPOINT",
-    "ACTIONS_ID_TOKEN_REQUEST_URL",
-    "KVDIAG_AUTH",
-    "KVDIAG_ARM_ENDPOINT",
-    "KVDIAG_LOG_ANALYTICS_ENDPOINT",
-    "KVDIAG_KEYVAULT_ENDPOINT",
-    "NO_COLOR",
-];
-
 struct Live {
     mock: MockAzure,
     az: FakeAz,
@@ -60,7 +44,7 @@ impl Live {
             .current_dir(common::repo())
             .env("HOME", std::env::temp_dir())
             .kill_on_drop(true);
-        for key in SCRUBBED {
+        for key in common::SCRUBBED {
             command.env_remove(key);
         }
         for (k, v) in self.mock.env() {

@@ -12,30 +12,13 @@ use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
 
-/// Environment variables a developer's shell may carry that must not steer the child.
-const SCRUBBED: &[&str] = &[
-    "AZURE_SUBSCRIPTION_ID",
-    "AZURE_CLIENT_ID",
-    "AZURE_TENANT_ID",
-    "AZURE_CLIENT_SECRET",
-    "AZURE_FEDERATED_TOKEN_FILE",
-    "AZURE_CONFIG_DIR",
-    "IDENTITY_ENDPOINT",
-    "ACTIONS_ID_TOKEN_REQUEST_URL",
-    "KVDIAG_AUTH",
-    "KVDIAG_ARM_ENDPOINT",
-    "KVDIAG_LOG_ANALYTICS_ENDPOINT",
-    "KVDIAG_KEYVAULT_ENDPOINT",
-    "NO_COLOR",
-];
-
 async fn kvdiag(args: &[String], env: &[(String, String)]) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kvdiag"));
     command
         .args(args)
         .env("HOME", std::env::temp_dir())
         .kill_on_drop(true);
-    for key in SCRUBBED {
+    for key in common::SCRUBBED {
         command.env_remove(key);
     }
     for (k, v) in env {

@@ -219,7 +219,7 @@ pub fn load(file: &str, text: &str, params: Option<&Parameters>) -> Result<Vec<R
 
 const NOT_AN_APP: &str = "not a Container App";
 
-fn from_yaml(mut doc: Value, mut spans: Spans) -> Result<Vec<Resource>, String> {
+fn from_yaml(doc: Value, spans: Spans) -> Result<Vec<Resource>, String> {
     let Some(map) = doc.as_object() else {
         return Err(format!(
             "{NOT_AN_APP}: the YAML is {}, not a mapping; expected the YAML of `az containerapp create --yaml` (https://learn.microsoft.com/azure/container-apps/azure-resource-manager-api-spec)",
@@ -235,19 +235,21 @@ fn from_yaml(mut doc: Value, mut spans: Spans) -> Result<Vec<Resource>, String> 
         return from_json(doc, spans, None);
     }
     let kind = resource_kind(map)?;
+    single(doc, spans, kind, Form::CliYaml)
+}
+
+/// One resource written on its own (CLI YAML or a resource JSON), normalized from the CLI's
+/// short form when it uses it.
+fn single(
+    mut doc: Value,
+    mut spans: Spans,
+    kind: WorkloadKind,
+    long_form: Form,
+) -> Result<Vec<Resource>, String> {
     let short = yaml::normalize(&mut doc, &mut spans);
     require_app_shape(&doc)?;
-    Ok(vec![resource(
-        doc,
-        spans,
-        kind,
-        if short {
-            Form::CliYamlShort
-        } else {
-            Form::CliYaml
-        },
-        Vec::new(),
-    )])
+    let form = if short { Form::CliYamlShort } else { long_form };
+    Ok(vec![resource(doc, spans, kind, form, Vec::new())])
 }
 
 fn from_json(
@@ -289,23 +291,11 @@ fn from_json(
             })
             .collect());
     }
-    let map = doc.as_object().expect("checked above");
-    let kind = resource_kind(map)?;
-    let mut doc = doc;
-    let mut spans = spans;
-    let short = yaml::normalize(&mut doc, &mut spans);
-    require_app_shape(&doc)?;
-    Ok(vec![resource(
-        doc,
-        spans,
-        kind,
-        if short {
-            Form::CliYamlShort
-        } else {
-            Form::ResourceJson
-        },
-        Vec::new(),
-    )])
+    let kind = match doc.as_object() {
+        Some(map) => resource_kind(map)?,
+        None => return Err(format!("{NOT_AN_APP}: the JSON is not an object")),
+    };
+    single(doc, spans, kind, Form::ResourceJson)
 }
 
 /// App or job from `type`, or from job-only fields when `type` is absent.

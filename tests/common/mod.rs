@@ -35,3 +35,20 @@ pub fn verdict_of(path: &Path) -> Verdict {
 
 pub mod fake_az;
 pub mod mock_azure;
+
+/// Environment variables a developer's shell may carry that must not steer a child kvdiag.
+pub const SCRUBBED: &[&str] = &[
+    "AZURE_SUBSCRIPTION_ID",
+    "AZURE_CLIENT_ID",
+    "AZURE_TENANT_ID",
+    "AZURE_CLIENT_SECRET",
+    "AZURE_FEDERATED_TOKEN_FILE",
+    "AZURE_CONFIG_DIR",
+    "IDENTITY_ENDPOINT",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "KVDIAG_AUTH",
+    "KVDIAG_ARM_ENDPOINT",
+    "KVDIAG_LOG_ANALYTICS_ENDPOINT",
+    "KVDIAG_KEYVAULT_ENDPOINT",
+    "NO_COLOR",
+];
