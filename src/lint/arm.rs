@@ -36,6 +36,25 @@ pub struct Found {
     pub unresolved: Vec<Unresolved>,
 }
 
+/// A Key Vault declared in the same template: which data-plane permission model it gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredVault {
+    /// The vault's name, when the template decides it.
+    pub name: String,
+    pub api_version: String,
+    /// `properties.enableRbacAuthorization` as written; `None` when absent (the default
+    /// depends on the api-version) or left to the deployment.
+    pub rbac: Option<bool>,
+}
+
+/// What a template declares: its apps and jobs, the types of everything else, and its vaults.
+#[derive(Debug, Clone, Default)]
+pub struct Scan {
+    pub found: Vec<Found>,
+    pub others: Vec<String>,
+    pub vaults: Vec<DeclaredVault>,
+}
+
 /// Values from a deployment parameters file (`{"parameters": {"x": {"value": ...}}}`), by
 /// lower-cased name (ARM parameter names compare without case).
 #[derive(Debug, Clone, Default)]
@@ -90,27 +109,19 @@ pub fn workload_kind(resource_type: &str) -> Option<WorkloadKind> {
     }
 }
 
-/// Every app and job in a template, and the types of the other resources (for the message
-/// when there is none).
-pub fn workloads(template: &Value, params: Option<&Parameters>) -> (Vec<Found>, Vec<String>) {
+/// Every app and job in a template, the types of the other resources (for the message when
+/// there is none), and the Key Vaults it declares.
+pub fn workloads(template: &Value, params: Option<&Parameters>) -> Scan {
     let scope = Scope::new(
         template,
         params.map(|p| p.values.clone()).unwrap_or_default(),
     );
-    let mut found = Vec::new();
-    let mut others = Vec::new();
-    walk(template, "", &scope, &mut found, &mut others, 0);
-    (found, others)
+    let mut scan = Scan::default();
+    walk(template, "", &scope, &mut scan, 0);
+    scan
 }
 
-fn walk(
-    template: &Value,
-    base: &str,
-    scope: &Scope,
-    found: &mut Vec<Found>,
-    others: &mut Vec<String>,
-    depth: usize,
-) {
+fn walk(template: &Value, base: &str, scope: &Scope, scan: &mut Scan, depth: usize) {
     if depth > 16 {
         return;
     }
@@ -135,7 +146,7 @@ fn walk(
             }
             let mut unresolved = Vec::new();
             let body = resolve_tree(r, "", scope, &mut unresolved, 0);
-            found.push(Found {
+            scan.found.push(Found {
                 pointer,
                 kind,
                 body,
@@ -143,7 +154,26 @@ fn walk(
             });
             continue;
         }
-        others.push(rtype.to_string());
+        scan.others.push(rtype.to_string());
+        if rtype.eq_ignore_ascii_case("Microsoft.KeyVault/vaults") && !existing {
+            let mut unresolved = Vec::new();
+            let body = resolve_tree(r, "", scope, &mut unresolved, 0);
+            let decided = |p: &str| !unresolved.iter().any(|u: &Unresolved| u.pointer == p);
+            if let (Some(name), Some(api)) = (
+                body.get("name")
+                    .and_then(Value::as_str)
+                    .filter(|_| decided("/name")),
+                body.get("apiVersion").and_then(Value::as_str),
+            ) {
+                scan.vaults.push(DeclaredVault {
+                    name: name.to_string(),
+                    api_version: api.to_string(),
+                    rbac: body
+                        .pointer("/properties/enableRbacAuthorization")
+                        .and_then(Value::as_bool),
+                });
+            }
+        }
         if rtype.eq_ignore_ascii_case("Microsoft.Resources/deployments")
             && let Some(inner) = r.pointer("/properties/template").filter(|t| t.is_object())
         {
@@ -171,13 +201,13 @@ fn walk(
                     })
                     .unwrap_or_default();
                 let s = Scope::new(inner, supplied);
-                walk(inner, &child_pointer, &s, found, others, depth + 1);
+                walk(inner, &child_pointer, &s, scan, depth + 1);
             } else {
-                walk(inner, &child_pointer, scope, found, others, depth + 1);
+                walk(inner, &child_pointer, scope, scan, depth + 1);
             }
         }
         if r.get("resources").is_some() {
-            walk(r, &pointer, scope, found, others, depth + 1);
+            walk(r, &pointer, scope, scan, depth + 1);
         }
     }
 }
@@ -361,7 +391,7 @@ mod tests {
                 }}
             }
         });
-        let (found, others) = workloads(&t, None);
+        let Scan { found, others, .. } = workloads(&t, None);
         let names: Vec<&str> = found
             .iter()
             .map(|f| f.body["name"].as_str().unwrap())
@@ -382,7 +412,7 @@ mod tests {
             {"name": "kv", "keyVaultUrl": "[format('https://{0}.vault.azure.net/secrets/db', parameters('kv'))]", "identity": "[resourceId('Microsoft.ManagedIdentity/userAssignedIdentities', 'id')]"}
         ]}}}]});
         let params = Parameters::from_doc(&json!({"parameters": {"KV": {"value": "kv-orders-shared"}, "pw": {"value": "canary"}}})).unwrap();
-        let (found, _) = workloads(&t, Some(&params));
+        let found = workloads(&t, Some(&params)).found;
         let secrets = &found[0].body["properties"]["configuration"]["secrets"];
         assert_eq!(secrets[0]["value"], "[parameters('pw')]");
         assert_eq!(
@@ -401,7 +431,7 @@ mod tests {
         let t = json!({"resources": [{"type": "Microsoft.App/containerApps", "name": "x", "properties": {"configuration": {
             "copy": [{"name": "secrets", "count": "[length(parameters('s'))]", "input": {"name": "[parameters('s')[copyIndex('secrets')]]"}}]
         }}}]});
-        let (found, _) = workloads(&t, None);
+        let found = workloads(&t, None).found;
         assert_eq!(
             found[0].unresolved[0].pointer,
             "/properties/configuration/secrets"

@@ -61,6 +61,8 @@ pub struct Resource {
     /// Positions by JSON pointer within `body`.
     pub spans: Spans,
     pub unresolved: Vec<Unresolved>,
+    /// Key Vaults the same template declares (their permission model may depend on it).
+    pub declared_vaults: Vec<arm::DeclaredVault>,
 }
 
 impl Resource {
@@ -269,7 +271,11 @@ fn from_json(
         ));
     }
     if arm::is_template(&doc) {
-        let (found, others) = arm::workloads(&doc, params);
+        let arm::Scan {
+            found,
+            others,
+            vaults,
+        } = arm::workloads(&doc, params);
         if found.is_empty() {
             let mut types = others;
             types.sort();
@@ -287,7 +293,9 @@ fn from_json(
             .into_iter()
             .map(|f| {
                 let sub = spans.subtree(&f.pointer);
-                resource(f.body, sub, f.kind, Form::ArmTemplate, f.unresolved)
+                let mut r = resource(f.body, sub, f.kind, Form::ArmTemplate, f.unresolved);
+                r.declared_vaults = vaults.clone();
+                r
             })
             .collect());
     }
@@ -357,6 +365,7 @@ fn resource(
         body,
         spans,
         unresolved,
+        declared_vaults: Vec::new(),
     }
 }
 

@@ -13,6 +13,7 @@ pub mod env_literal_secretref;
 pub mod expression_unresolved;
 pub mod keyvault_access;
 pub mod keyvault_network;
+pub mod keyvault_permission_model_implicit;
 pub mod keyvault_secret_state;
 pub mod keyvault_url_malformed;
 pub mod keyvault_url_pinned;
@@ -50,6 +51,7 @@ pub const RULES: &[&Rule] = &[
     &keyvault_url_without_identity::RULE,
     &keyvault_url_malformed::RULE,
     &keyvault_url_pinned::RULE,
+    &keyvault_permission_model_implicit::RULE,
     &secret_identity_undeclared::RULE,
     &secret_literal_value::RULE,
     &env_literal_secretref::RULE,
