@@ -439,3 +439,19 @@ proptest! {
         let _ = kvdiag::lint::sarif::render(&r);
     }
 }
+
+/// The README's rule table lists every rule, with its default severity.
+#[test]
+fn readme_lists_every_rule() {
+    let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
+    for rule in kvdiag::lint::rules::RULES {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", rule.id)))
+            .unwrap_or_else(|| panic!("README's rule table lacks `{}`", rule.id));
+        if rule.check.is_some() {
+            let severity = format!("{:?}", rule.severity).to_ascii_lowercase();
+            assert!(row.contains(&severity), "{}: {row}", rule.id);
+        }
+    }
+}
