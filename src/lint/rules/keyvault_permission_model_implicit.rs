@@ -13,7 +13,6 @@
 //! `--live` check sees the vault as it is today, not as this deploy will make it.
 
 use super::{Ctx, Rule, secret_pointer};
-use crate::azure::keyvault_url::KeyVaultRef;
 use crate::lint::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -42,13 +41,7 @@ pub fn defaults_to_rbac(api_version: &str) -> bool {
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (i, secret) in ctx.secrets() {
-        let Some(url) = ctx.secret_field(i, secret, "keyVaultUrl") else {
-            continue;
-        };
-        let Ok(parsed) = KeyVaultRef::parse(url) else {
-            continue;
-        };
+    for (i, secret, parsed) in ctx.key_vault_refs() {
         let Some(vault) = ctx
             .resource
             .declared_vaults

@@ -7,7 +7,6 @@
 //! so this is a note.
 
 use super::{Ctx, Rule, secret_pointer};
-use crate::azure::keyvault_url::KeyVaultRef;
 use crate::lint::finding::{Finding, Severity};
 
 pub const RULE: Rule = Rule {
@@ -19,13 +18,7 @@ pub const RULE: Rule = Rule {
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
     let mut out = Vec::new();
-    for (i, secret) in ctx.secrets() {
-        let Some(url) = ctx.secret_field(i, secret, "keyVaultUrl") else {
-            continue;
-        };
-        let Ok(parsed) = KeyVaultRef::parse(url) else {
-            continue;
-        };
+    for (i, secret, parsed) in ctx.key_vault_refs() {
         if let Some(version) = &parsed.version {
             let label = ctx.secret_label(i, secret);
             let mut f = ctx.finding(

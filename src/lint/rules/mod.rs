@@ -28,6 +28,7 @@ pub mod system_identity_not_created;
 use super::Resource;
 use super::finding::{Finding, Severity};
 use super::source::pointer_to_dotted;
+use crate::azure::keyvault_url::KeyVaultRef;
 use crate::snapshot::Workload;
 use serde_json::{Map, Value};
 
@@ -127,6 +128,17 @@ impl Ctx<'_> {
     ) -> Option<&'s str> {
         let s = secret.get(field)?.as_str()?;
         (!self.unresolved(&secret_pointer(index, field))).then_some(s)
+    }
+
+    /// Secrets whose `keyVaultUrl` the file decides and that parse as a vault secret URL.
+    pub fn key_vault_refs(&self) -> Vec<(usize, &Map<String, Value>, KeyVaultRef)> {
+        self.secrets()
+            .into_iter()
+            .filter_map(|(i, secret)| {
+                let url = self.secret_field(i, secret, "keyVaultUrl")?;
+                Some((i, secret, KeyVaultRef::parse(url).ok()?))
+            })
+            .collect()
     }
 
     /// True when every secret name is known from the file (no copy loop, no unresolved name).
