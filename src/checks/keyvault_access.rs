@@ -541,7 +541,7 @@ impl Reading<'_> {
             let status = if *complete || log_says_denied.is_some() { Status::Confirmed } else { Status::Likely };
             let why = if result.rbac { "no role assignment grants getSecret" } else { "no access policy grants secret get" };
             let secret_id = format!("{}/secrets/{}", vault.id, r.parsed.as_ref().map(|p| p.secret.as_str()).unwrap_or_default());
-            let deleted = snapshot.role_deletions(principal, &secret_id).first().map(|e| {
+            let deleted = snapshot.role_changes(principal, &secret_id).into_iter().find(|e| e.role_change.as_ref().is_some_and(|c| c.deleted)).map(|e| {
                 let role = e.role_change.as_ref().and_then(|c| c.role_guid.as_deref()).map(|g| snapshot.role_name(g)).unwrap_or_else(|| "a role".into());
                 format!(" — its {role} assignment was deleted at {}{}", t::display(e.time), e.by_caller())
             }).unwrap_or_default();
@@ -643,19 +643,10 @@ impl Reading<'_> {
         let Ok(parsed) = &self.r.parsed else { return };
         let secret_id = format!("{}/secrets/{}", self.vault.id, parsed.secret);
         let group = crate::snapshot::resource_group_of(&self.vault.id).unwrap_or_default();
-        for e in self.snapshot.activity_events() {
+        for e in self.snapshot.role_changes(self.principal, &secret_id) {
             let Some(change) = &e.role_change else {
                 continue;
             };
-            if !e.succeeded()
-                || !change
-                    .principal
-                    .as_deref()
-                    .is_some_and(|p| p.eq_ignore_ascii_case(self.principal))
-                || !ids::covers(&change.scope, &secret_id)
-            {
-                continue;
-            }
             let role = change
                 .role_guid
                 .as_deref()

@@ -209,9 +209,9 @@ impl Snapshot {
             .unwrap_or_else(|| format!("role {guid}"))
     }
 
-    /// Role assignments of `principal` deleted (activity log, succeeded) at a scope covering
-    /// `resource`, newest first.
-    pub fn role_deletions<'a>(
+    /// Role assignments of `principal` created or deleted (activity log, succeeded) at a scope
+    /// covering `resource`, newest first.
+    pub fn role_changes<'a>(
         &'a self,
         principal: &'a str,
         resource: &'a str,
@@ -221,10 +221,9 @@ impl Snapshot {
             .filter(|e| e.succeeded())
             .filter(|e| {
                 e.role_change.as_ref().is_some_and(|c| {
-                    c.deleted
-                        && c.principal
-                            .as_deref()
-                            .is_some_and(|p| p.eq_ignore_ascii_case(principal))
+                    c.principal
+                        .as_deref()
+                        .is_some_and(|p| p.eq_ignore_ascii_case(principal))
                         && ids::covers(&c.scope, resource)
                 })
             })
