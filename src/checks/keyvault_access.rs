@@ -415,20 +415,7 @@ fn refused_fetch(snapshot: &Snapshot, workload: &Workload, refused: &Refused, ta
     }
     if status == Status::Confirmed || status == Status::Likely {
         for (v, a) in &results {
-            if a.rbac {
-                tally.remedy(Remediation::run(
-                    format!("grant {who} '{RECOMMENDED_ROLE}' on vault '{}'", v.name),
-                    commands::role_assignment_create(&principal, RECOMMENDED_ROLE, &v.id),
-                ));
-            } else {
-                tally.remedy(Remediation::run(
-                    format!(
-                        "add secret get for {who} to vault '{}' access policies",
-                        v.name
-                    ),
-                    commands::keyvault_set_policy(&v.name, &principal, &[]),
-                ));
-            }
+            tally.remedy(grant(v, &principal, &label, a.rbac));
         }
         tally.remedy(Remediation::advice("then retry the deploy: Azure rejected it, so the app still runs its previous configuration"));
     }
@@ -681,33 +668,7 @@ impl Reading<'_> {
             result,
             ..
         } = self;
-        if result.rbac {
-            tally.remedy(Remediation::run(
-                format!(
-                    "grant identity '{}' '{RECOMMENDED_ROLE}' on vault '{}'",
-                    r.identity_label(),
-                    vault.name
-                ),
-                commands::role_assignment_create(principal, RECOMMENDED_ROLE, &vault.id),
-            ));
-        } else {
-            let existing: Vec<String> = vault
-                .access_policies
-                .iter()
-                .filter(|p| {
-                    p.object_id.eq_ignore_ascii_case(principal) && p.application_id.is_none()
-                })
-                .flat_map(|p| p.secret_permissions.clone())
-                .collect();
-            tally.remedy(Remediation::run(
-                format!(
-                    "add secret get to identity '{}' in vault '{}' access policies",
-                    r.identity_label(),
-                    vault.name
-                ),
-                commands::keyvault_set_policy(&vault.name, principal, &existing),
-            ));
-        }
+        tally.remedy(grant(vault, principal, &r.identity_label(), result.rbac));
         tally.remedy(Remediation::run(
             format!(
                 "then set '{}' again: the platform syncs at once instead of within 30 minutes",
@@ -779,6 +740,34 @@ impl Reading<'_> {
             }
         }
     }
+}
+
+/// The grant that lets `principal` read secrets in `vault`: the least-privilege role under
+/// RBAC, else secret `get` added to the permissions its access policy already has (set-policy
+/// replaces the list, so the existing ones are repeated).
+fn grant(vault: &Vault, principal: &str, label: &str, rbac: bool) -> Remediation {
+    if rbac {
+        return Remediation::run(
+            format!(
+                "grant identity '{label}' '{RECOMMENDED_ROLE}' on vault '{}'",
+                vault.name
+            ),
+            commands::role_assignment_create(principal, RECOMMENDED_ROLE, &vault.id),
+        );
+    }
+    let existing: Vec<String> = vault
+        .access_policies
+        .iter()
+        .filter(|p| p.object_id.eq_ignore_ascii_case(principal) && p.application_id.is_none())
+        .flat_map(|p| p.secret_permissions.clone())
+        .collect();
+    Remediation::run(
+        format!(
+            "add secret get to identity '{label}' in vault '{}' access policies",
+            vault.name
+        ),
+        commands::keyvault_set_policy(&vault.name, principal, &existing),
+    )
 }
 
 /// `the vault`, `the secret`, `resource group 'rg'`, `subscription 's'`, or the raw scope.
