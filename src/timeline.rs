@@ -11,7 +11,7 @@
 use crate::azure::{ids, time as t};
 use crate::logs::{LogEvent, one_line};
 use crate::refusals::Refusal;
-use crate::snapshot::{Read, RoleChange, Snapshot, Workload};
+use crate::snapshot::{ActivityEvent, Read, RoleChange, Snapshot, Workload};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
@@ -33,6 +33,9 @@ pub struct Entry {
     /// Every event time merged into this entry (a run of identical log events).
     #[serde(skip)]
     times: Vec<OffsetDateTime>,
+    /// The newest event's own words, before a run's count was added.
+    #[serde(skip)]
+    newest: (String, String),
 }
 
 /// The timeline of a snapshot, newest first, at most [`LIMIT`] entries.
@@ -41,8 +44,11 @@ pub fn build(snapshot: &Snapshot) -> Vec<Entry> {
         return Vec::new();
     };
     let mut raw: Vec<Raw> = Vec::new();
-    activity(snapshot, workload, &mut raw);
-    role_assignments(snapshot, workload, &mut raw);
+    // Read once: both the app's writes and the role changes come from the activity log.
+    let events = snapshot.activity_events();
+    let vaults = vault_ids(snapshot);
+    activity(&events, workload, &vaults, &mut raw);
+    role_assignments(snapshot, &events, workload, &vaults, &mut raw);
     keyvault(snapshot, &mut raw);
     revisions(snapshot, &mut raw);
     system_logs(snapshot, &mut raw);
@@ -54,16 +60,16 @@ pub fn build(snapshot: &Snapshot) -> Vec<Entry> {
         if let Some(last) = entries.last_mut()
             && r.collapsible
             && last.source == r.source
-            && last.event.split(" ×").next() == Some(r.event.as_str())
+            && last.newest.0 == r.event
         {
             last.times.push(r.at);
             let n = last.times.len();
-            last.event = format!("{} ×{n}", r.event);
+            last.event = format!("{} ×{n}", last.newest.0);
             last.detail = format!(
                 "{n} times from {} to {}; newest: {}",
                 t::display(r.at),
                 last.at,
-                first_detail(&last.detail)
+                last.newest.1
             );
             continue;
         }
@@ -71,6 +77,7 @@ pub fn build(snapshot: &Snapshot) -> Vec<Entry> {
             id: String::new(),
             at: t::display(r.at),
             source: r.source,
+            newest: (r.event.clone(), r.detail.clone()),
             event: r.event,
             detail: r.detail,
             times: vec![r.at],
@@ -101,11 +108,6 @@ pub fn find<'a>(timeline: &'a [Entry], at: OffsetDateTime, source: &str) -> Opti
         .map(|e| e.id.as_str())
 }
 
-/// The detail of a collapsed entry's newest event (before a count was prepended).
-fn first_detail(detail: &str) -> &str {
-    detail.split("; newest: ").nth(1).unwrap_or(detail)
-}
-
 struct Raw {
     at: OffsetDateTime,
     source: &'static str,
@@ -129,15 +131,13 @@ impl Raw {
 
 /// Writes to the app, revision actions and writes to a referenced vault. A request's Begin
 /// event is dropped when its End event is there.
-fn activity(snapshot: &Snapshot, workload: &Workload, out: &mut Vec<Raw>) {
-    let events = snapshot.activity_events();
+fn activity(events: &[&ActivityEvent], workload: &Workload, vaults: &[String], out: &mut Vec<Raw>) {
     let finished: BTreeSet<&str> = events
         .iter()
         .filter(|e| !e.is_start())
         .filter_map(|e| e.correlation_id.as_deref())
         .collect();
     let app = ids::normalize(&workload.id);
-    let vaults: Vec<String> = vault_ids(snapshot);
     for e in events {
         if e.role_change.is_some()
             || (e.is_start()
@@ -207,7 +207,13 @@ fn operation_kind(operation: &str) -> String {
 /// event does not record) at a scope that covers a referenced vault or one of its secrets; and
 /// the creation time of every assignment the listings show, when the activity log has no
 /// record of it (older than `--since`, or the log was not read).
-fn role_assignments(snapshot: &Snapshot, workload: &Workload, out: &mut Vec<Raw>) {
+fn role_assignments(
+    snapshot: &Snapshot,
+    events: &[&ActivityEvent],
+    workload: &Workload,
+    vaults: &[String],
+    out: &mut Vec<Raw>,
+) {
     let principals = workload.identity.principals();
     let label = |principal: &str| {
         principals
@@ -215,14 +221,13 @@ fn role_assignments(snapshot: &Snapshot, workload: &Workload, out: &mut Vec<Raw>
             .find(|(p, _)| p.eq_ignore_ascii_case(principal))
             .map(|(p, l)| format!("identity '{l}' ({p})"))
     };
-    let vaults = vault_ids(snapshot);
     let touches = |scope: &str| {
         vaults
             .iter()
             .any(|v| ids::covers(scope, v) || ids::covers(v, scope))
     };
     let mut seen: BTreeSet<String> = BTreeSet::new();
-    for e in snapshot.activity_events() {
+    for e in events {
         let Some(change) = &e.role_change else {
             continue;
         };
