@@ -23,6 +23,81 @@ pub fn is_safe_path(id: &str) -> bool {
         })
 }
 
+/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
+pub fn is_guid(text: &str) -> bool {
+    let groups: Vec<&str> = text.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+/// The id, trimmed, when it is exactly a resource of one type:
+/// `/subscriptions/{guid}/resourceGroups/{rg}/providers/{namespace}/{kind}/{name}` with plain
+/// names. Ids taken from Azure answers (an app's environment, its identities, a vault found by
+/// Resource Graph) pass through here before they become request paths, so an answer cannot
+/// point a read at another kind of resource.
+pub fn resource_of_type(id: &str, namespace: &str, kind: &str) -> Option<String> {
+    let id = id.trim().trim_end_matches('/');
+    if !is_safe_path(id) {
+        return None;
+    }
+    let s: Vec<&str> = id.trim_start_matches('/').split('/').collect();
+    let fixed = |i: usize, word: &str| s[i].eq_ignore_ascii_case(word);
+    (s.len() == 8
+        && fixed(0, "subscriptions")
+        && is_guid(s[1])
+        && fixed(2, "resourceGroups")
+        && fixed(4, "providers")
+        && fixed(5, namespace)
+        && fixed(6, kind))
+    .then(|| id.to_string())
+}
+
+/// The scope, when it is a vault or one of its secrets: the scopes kvdiag lists role and deny
+/// assignments at.
+pub fn vault_scope(scope: &str) -> Option<String> {
+    let scope = scope.trim().trim_end_matches('/');
+    let s: Vec<&str> = scope.trim_start_matches('/').split('/').collect();
+    match s.len() {
+        8 => resource_of_type(scope, "Microsoft.KeyVault", "vaults"),
+        10 if s[8].eq_ignore_ascii_case("secrets") && is_safe_path(scope) => resource_of_type(
+            &format!("/{}", s[..8].join("/")),
+            "Microsoft.KeyVault",
+            "vaults",
+        )
+        .map(|_| scope.to_string()),
+        _ => None,
+    }
+}
+
+/// The id, when it is a role definition: at a subscription, a management group or the tenant
+/// root, ending in `/providers/Microsoft.Authorization/roleDefinitions/{guid}`.
+pub fn role_definition(id: &str) -> Option<String> {
+    let id = id.trim().trim_end_matches('/');
+    if !is_safe_path(id) {
+        return None;
+    }
+    let s: Vec<&str> = id.trim_start_matches('/').split('/').collect();
+    let tail = s.len().checked_sub(4)?;
+    let definition = s[tail].eq_ignore_ascii_case("providers")
+        && s[tail + 1].eq_ignore_ascii_case("Microsoft.Authorization")
+        && s[tail + 2].eq_ignore_ascii_case("roleDefinitions")
+        && is_guid(s[tail + 3]);
+    let scope_ok = match &s[..tail] {
+        [] => true,
+        ["subscriptions", sub] => is_guid(sub),
+        [p, ns, mg, _] => {
+            p.eq_ignore_ascii_case("providers")
+                && ns.eq_ignore_ascii_case("Microsoft.Management")
+                && mg.eq_ignore_ascii_case("managementGroups")
+        }
+        _ => false,
+    };
+    (definition && scope_ok).then(|| id.to_string())
+}
+
 /// Lower-cases an id and drops trailing slashes: the form used as a map key.
 pub fn normalize(id: &str) -> String {
     let trimmed = id.trim().trim_end_matches('/');
@@ -129,5 +204,58 @@ mod tests {
             last_segment("/providers/Microsoft.Authorization/roleDefinitions/4633458B-17de"),
             "4633458b-17de"
         );
+    }
+
+    #[test]
+    fn ids_from_answers_must_be_of_the_expected_type() {
+        let g = "3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90";
+        let env = format!(
+            "/subscriptions/{g}/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/cae"
+        );
+        assert_eq!(
+            resource_of_type(&format!("{env}/"), "microsoft.app", "managedenvironments"),
+            Some(env.clone())
+        );
+        for bad in [
+            "/kv/x".to_string(),
+            format!("/subscriptions/{g}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"),
+            format!("{env}/certificates/c"),
+            format!(
+                "/subscriptions/x/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/cae"
+            ),
+            format!(
+                "/subscriptions/{g}/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/c%2Fe"
+            ),
+        ] {
+            assert_eq!(
+                resource_of_type(&bad, "Microsoft.App", "managedEnvironments"),
+                None,
+                "{bad}"
+            );
+        }
+        let vault =
+            format!("/subscriptions/{g}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv");
+        assert!(vault_scope(&vault).is_some());
+        assert!(vault_scope(&format!("{vault}/secrets/db")).is_some());
+        assert!(vault_scope(&format!("{vault}/keys/db")).is_none());
+        assert!(vault_scope(&format!("/subscriptions/{g}/resourceGroups/rg")).is_none());
+        for ok in [
+            format!("/subscriptions/{g}/providers/Microsoft.Authorization/roleDefinitions/{g}"),
+            format!("/providers/Microsoft.Authorization/roleDefinitions/{g}"),
+            format!(
+                "/providers/Microsoft.Management/managementGroups/mg/providers/Microsoft.Authorization/roleDefinitions/{g}"
+            ),
+        ] {
+            assert!(role_definition(&ok).is_some(), "{ok}");
+        }
+        for bad in [
+            format!("/kv/x/providers/Microsoft.Authorization/roleDefinitions/{g}"),
+            format!(
+                "/subscriptions/{g}/providers/Microsoft.Authorization/roleDefinitions/not-a-guid"
+            ),
+            format!("{vault}/providers/Microsoft.Authorization/roleDefinitions/{g}"),
+        ] {
+            assert!(role_definition(&bad).is_none(), "{bad}");
+        }
     }
 }

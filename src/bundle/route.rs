@@ -29,6 +29,10 @@ pub enum Route {
         id: String,
         name: String,
     },
+    /// A subscription's vaults (the fallback when Resource Graph cannot find one).
+    VaultList {
+        subscription: String,
+    },
     VaultSecret {
         vault_id: String,
         secret: String,
@@ -130,6 +134,15 @@ fn route_arm(path: &str, response: &Response) -> Route {
         return Route::ResourceGraph;
     }
     match segments(path).as_slice() {
+        [
+            "subscriptions",
+            subscription,
+            "providers",
+            "microsoft.keyvault",
+            "vaults",
+        ] => Route::VaultList {
+            subscription: subscription.to_string(),
+        },
         [
             "subscriptions",
             subscription,

@@ -4,22 +4,30 @@
 //! `auto` only tries what the environment announces (workload identity variables, GitHub's OIDC
 //! request URL, App Service / Container Apps' `IDENTITY_ENDPOINT`), then the developer tools. It
 //! never probes the instance-metadata address on a laptop; `--auth managed-identity` does.
+//!
+//! Token fetches end by the run's deadline ([`Credentials::end_by`]): a source that has not
+//! answered by then fails, and an `az` or `azd` it started is killed with its whole process
+//! group ([`KillOnDrop`]), so a hung CLI never outlives the run.
 
 use super::endpoints::Cloud;
 use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
 use azure_core::http::{ClientMethodOptions, ClientOptions};
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, AzureDeveloperCliCredential,
-    AzurePipelinesCredential, AzurePipelinesCredentialOptions, ClientAssertion,
-    ClientAssertionCredential, ClientAssertionCredentialOptions, ClientSecretCredential,
-    ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
-    UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+    AzureDeveloperCliCredentialOptions, AzurePipelinesCredential, AzurePipelinesCredentialOptions,
+    ClientAssertion, ClientAssertionCredential, ClientAssertionCredentialOptions,
+    ClientSecretCredential, ClientSecretCredentialOptions, Executor, ManagedIdentityCredential,
+    ManagedIdentityCredentialOptions, UserAssignedId, WorkloadIdentityCredential,
+    WorkloadIdentityCredentialOptions,
 };
 use clap::ValueEnum;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::ffi::OsStr;
+use std::process::{Output, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
 use time::OffsetDateTime;
 use tokio::sync::OnceCell;
+use tokio::time::Instant;
 
 /// `--auth` / `KVDIAG_AUTH`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -78,6 +86,8 @@ pub struct Credentials {
     /// Index of the source that worked first; later audiences start there.
     chosen: Mutex<Option<usize>>,
     cache: Mutex<HashMap<String, Arc<TokenCell>>>,
+    /// The run's deadline, once a collector is built on these credentials.
+    deadline: OnceLock<Instant>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -148,11 +158,16 @@ impl Credentials {
                 AuthMode::Auto => unreachable!("auto expands to concrete modes"),
                 AuthMode::AzureCli => AzureCliCredential::new(Some(AzureCliCredentialOptions {
                     subscription: subscription.map(str::to_string),
+                    executor: Some(Arc::new(KillOnDrop)),
                     ..Default::default()
                 }))
                 .map_err(|e| fail(m.label(), e))?,
                 AuthMode::AzureDeveloperCli => {
-                    AzureDeveloperCliCredential::new(None).map_err(|e| fail(m.label(), e))?
+                    AzureDeveloperCliCredential::new(Some(AzureDeveloperCliCredentialOptions {
+                        executor: Some(Arc::new(KillOnDrop)),
+                        ..Default::default()
+                    }))
+                    .map_err(|e| fail(m.label(), e))?
                 }
                 AuthMode::WorkloadIdentity => {
                     let v = require(
@@ -252,7 +267,23 @@ impl Credentials {
             sources,
             chosen: Mutex::new(None),
             cache: Mutex::new(HashMap::new()),
+            deadline: OnceLock::new(),
         }))
+    }
+
+    /// Bounds every later token fetch by the run's deadline (the first deadline set wins).
+    pub fn end_by(&self, deadline: Instant) {
+        let _ = self.deadline.set(deadline);
+    }
+
+    /// How long one source may take now: [`SOURCE_TIMEOUT`], or less when the deadline is near.
+    fn source_budget(&self) -> std::time::Duration {
+        match self.deadline.get() {
+            Some(deadline) => {
+                SOURCE_TIMEOUT.min(deadline.saturating_duration_since(Instant::now()))
+            }
+            None => SOURCE_TIMEOUT,
+        }
     }
 
     /// A token for one audience (`https://management.azure.com/.default`), fetched once per run.
@@ -266,7 +297,10 @@ impl Credentials {
         match cached {
             // A run is short, but a token handed out at the edge of its life is fetched again.
             Ok(token)
-                if token.expires_on - OffsetDateTime::now_utc() < time::Duration::minutes(2) =>
+                if token
+                    .expires_on
+                    .checked_sub(time::Duration::minutes(2))
+                    .is_none_or(|fresh_until| fresh_until < OffsetDateTime::now_utc()) =>
             {
                 self.fetch(scope).await
             }
@@ -280,8 +314,16 @@ impl Credentials {
         for index in (start..self.sources.len()).chain(0..start) {
             let source = &self.sources[index];
             let scopes = [scope];
+            let budget = self.source_budget();
+            if budget.is_zero() {
+                tried.push(format!(
+                    "{}: the run's deadline (--timeout) passed",
+                    source.name
+                ));
+                break;
+            }
             let attempt = source.credential.get_token(&scopes, None);
-            match tokio::time::timeout(SOURCE_TIMEOUT, attempt).await {
+            match tokio::time::timeout(budget, attempt).await {
                 Ok(Ok(token)) => {
                     *self.chosen.lock().expect("chosen lock") = Some(index);
                     return Ok(token);
@@ -290,9 +332,9 @@ impl Credentials {
                     tried.push(format!("{}: {}", source.name, first_line(&e.to_string())))
                 }
                 Err(_) => tried.push(format!(
-                    "{}: no token within {} s",
+                    "{}: no token within {:.1} s",
                     source.name,
-                    SOURCE_TIMEOUT.as_secs()
+                    budget.as_secs_f64()
                 )),
             }
         }
@@ -313,6 +355,50 @@ impl TokenCredential for Credentials {
         self.token(&scopes.join(" ")).await.map_err(|message| {
             azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, message)
         })
+    }
+}
+
+/// Runs `az` and `azd` for azure_identity (which starts them through `/bin/sh -c`) in a process
+/// group of their own, with no stdin, and kills that whole group if the token fetch is dropped
+/// before the CLI exits: the deadline passed. azure_identity's own executor leaves the CLI
+/// running. On Windows only the direct child is killed.
+#[derive(Debug)]
+struct KillOnDrop;
+
+#[async_trait::async_trait]
+impl Executor for KillOnDrop {
+    async fn run(&self, program: &OsStr, args: &[&OsStr]) -> std::io::Result<Output> {
+        let mut command = tokio::process::Command::new(program);
+        command
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        #[cfg(unix)]
+        command.process_group(0);
+        let child = command.spawn()?;
+        let mut group = GroupKiller(child.id());
+        let output = child.wait_with_output().await;
+        // The CLI exited by itself: nothing of its group is killed.
+        group.0 = None;
+        output
+    }
+}
+
+/// Kills a process group when dropped while still armed.
+struct GroupKiller(Option<u32>);
+
+impl Drop for GroupKiller {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(pid) = self.0.and_then(|pid| i32::try_from(pid).ok()) {
+            // SAFETY: kill(2) with a negative pid signals the process group the child leads
+            // (process_group(0) made its pgid its pid); it touches no memory.
+            unsafe {
+                libc::kill(-pid, libc::SIGKILL);
+            }
+        }
     }
 }
 

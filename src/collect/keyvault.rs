@@ -2,35 +2,43 @@
 //! referenced secret (`list_secret_properties_versions`, metadata only). kvdiag never calls
 //! `get_secret`, which returns the value.
 //!
-//! Every request goes through [`Transport`], which applies the run's concurrency limit, timeout
-//! and `-v` log, and, when `KVDIAG_KEYVAULT_ENDPOINT` is set, moves the request to that host
-//! after the SDK's bearer-token policy has checked the https vault URL (azure_core 1.x refuses
-//! tokens over http, even to loopback). The SDK's own retries are off: [`Session`] retries.
+//! Every request the SDK makes — the challenge, the first page, every `nextLink` it follows —
+//! goes through [`Guarded`], kvdiag's transport under the SDK's pipeline. It is the last step
+//! before the wire, after the bearer-token policy has added the token, so it decides where the
+//! token may go: [`guard::check_vault`] lets through only a `GET` of the version list of the one
+//! secret this client reads, on the vault's own host. A `nextLink` to another host, or to a
+//! secret's value (absolute or relative), is never sent; the read ends as a `refused` failure.
+//! The request then goes out on the run's [`Http`] client (bounded body, no decompression, the
+//! attempt's deadline covering the whole body) under the run's concurrency limit and `-v` log.
+//! When `KVDIAG_KEYVAULT_ENDPOINT` is set it moves to that host here, after the SDK's
+//! bearer-token policy has checked the https vault URL (azure_core 1.x refuses tokens over
+//! http, even to loopback). The SDK's own retries are off: [`Session`] retries.
 //!
 //! Real Key Vault answers a version list of a secret that does not exist with 200 and an empty
 //! page (shared/notes/rust-sdk-spike), so zero versions means "no such secret".
 
 use super::auth::Credentials;
 use super::endpoints::Endpoints;
+use super::guard;
+use super::http::{Failure, Http, transport_failure};
 use super::rest::{MAX_PAGES, merge_page, parse_body};
 use super::session::Session;
 use crate::azure::keyvault_url::KeyVaultRef;
 use crate::bundle::{Response, Service};
 use azure_core::error::ErrorKind;
+use azure_core::http::headers::{HeaderName, HeaderValue, Headers};
 use azure_core::http::{
-    AsyncRawResponse, ClientOptions, HttpClient, Request, RetryOptions, Transport,
+    AsyncRawResponse, ClientOptions, HttpClient, Request, RetryOptions, StatusCode, Transport,
 };
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use futures::StreamExt;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use url::Url;
 
 /// The data-plane api-version kvdiag sends (the SDK's default, pinned so bundles say it).
 pub const API_VERSION: &str = "2025-07-01";
-
-/// What a transport timeout is called in the recorded response.
-const TIMEOUT: &str = "timeout";
 
 /// Key Vault DNS suffixes of the clouds kvdiag knows; a reference to any other host is never
 /// sent a token.
@@ -48,8 +56,8 @@ pub fn is_vault_host(host: &str) -> bool {
 /// Reads version lists from the vaults of one run.
 #[derive(Debug, Clone)]
 pub struct KeyVault {
-    /// One connection pool for every vault.
-    http: Arc<dyn HttpClient>,
+    /// The run's client: one connection pool for every service and vault.
+    http: Http,
     credentials: Arc<Credentials>,
     endpoints: Arc<Endpoints>,
     session: Arc<Session>,
@@ -57,12 +65,13 @@ pub struct KeyVault {
 
 impl KeyVault {
     pub fn new(
+        http: Http,
         credentials: Arc<Credentials>,
         endpoints: Arc<Endpoints>,
         session: Arc<Session>,
     ) -> Self {
         KeyVault {
-            http: azure_core::http::new_http_client(None),
+            http,
             credentials,
             endpoints,
             session,
@@ -102,8 +111,10 @@ impl KeyVault {
     }
 
     fn client(&self, reference: &KeyVaultRef) -> azure_core::Result<SecretClient> {
-        let transport = Transport::new(Arc::new(Redirect {
-            inner: self.http.clone(),
+        let transport = Transport::new(Arc::new(Guarded {
+            http: self.http.clone(),
+            host: reference.host.clone(),
+            secret: reference.secret.clone(),
             target: self.endpoints.keyvault_base(&reference.vault),
             session: self.session.clone(),
         }));
@@ -131,7 +142,7 @@ async fn list(client: &SecretClient, secret: &str, template: Response) -> Respon
         Err(e) => return from_error(e, template),
     };
     let mut pages = pager.into_pages();
-    let mut merged: Option<(u16, Value)> = None;
+    let mut merged: Option<(u16, Value, Option<BTreeMap<String, String>>)> = None;
     for _ in 0..MAX_PAGES {
         let Some(page) = pages.next().await else {
             break;
@@ -141,19 +152,21 @@ async fn list(client: &SecretClient, secret: &str, template: Response) -> Respon
             Err(e) => return from_error(e, template),
         };
         let status = u16::from(page.status());
+        let headers = kept(page.headers());
         let body = parse_body(page.body().as_ref()).unwrap_or(Value::Null);
         merged = Some(match merged {
-            None => (status, body),
-            Some((status, mut first)) => {
+            None => (status, body, headers),
+            Some((status, mut first, headers)) => {
                 merge_page(&mut first, &body);
-                (status, first)
+                (status, first, headers)
             }
         });
     }
     match merged {
-        Some((status, body)) => Response {
+        Some((status, body, headers)) => Response {
             status: Some(status),
             body: Some(body),
+            headers,
             ..template
         },
         None => Response {
@@ -163,38 +176,54 @@ async fn list(client: &SecretClient, secret: &str, template: Response) -> Respon
     }
 }
 
-/// An SDK error as a recorded answer: the status and raw error body when Key Vault answered
-/// (azure_core cannot always parse Key Vault's error JSON itself, so the body is kept raw).
+/// An SDK error as a recorded answer: the status, raw error body and kept headers
+/// (`Retry-After`) when Key Vault answered (azure_core cannot always parse Key Vault's error JSON
+/// itself, so the body is kept raw); otherwise the [`Failure`] the transport gave, or what the
+/// SDK failed at. A body that is not a version list is `decode`, and its text is never quoted:
+/// serde's message would quote the unexpected value.
 fn from_error(e: azure_core::Error, template: Response) -> Response {
-    match e.kind() {
+    let error = match e.kind() {
         ErrorKind::HttpResponse {
             status,
             raw_response,
             ..
-        } => Response {
-            status: Some(u16::from(*status)),
-            body: raw_response
-                .as_ref()
-                .and_then(|r| parse_body(r.body().as_ref())),
-            ..template
-        },
-        ErrorKind::Credential => Response {
-            error: Some(format!("credential: {e}")),
-            ..template
-        },
-        _ => {
-            let text = error_chain(&e);
-            let error = if text.contains(TIMEOUT) {
-                TIMEOUT.to_string()
-            } else {
-                format!("connect: {text}")
-            };
-            Response {
-                error: Some(error),
+        } => {
+            return Response {
+                status: Some(u16::from(*status)),
+                body: raw_response
+                    .as_ref()
+                    .and_then(|r| parse_body(r.body().as_ref())),
+                headers: raw_response.as_ref().and_then(|r| kept(r.headers())),
                 ..template
-            }
+            };
         }
+        _ if failure_in(&e).is_some() => failure_in(&e).cloned().unwrap_or(Failure::Timeout),
+        ErrorKind::Credential => Failure::Credential(first_line(&error_chain(&e))),
+        ErrorKind::DataConversion => {
+            Failure::Decode("the answer is not a Key Vault version list".into())
+        }
+        ErrorKind::Connection => Failure::Connect(first_line(&error_chain(&e))),
+        _ => Failure::Transport(first_line(&error_chain(&e))),
+    };
+    Response {
+        error: Some(error.to_string()),
+        ..template
     }
+}
+
+/// The transport's [`Failure`] inside an SDK error, wherever the pipeline wrapped it.
+fn failure_in(e: &azure_core::Error) -> Option<&Failure> {
+    if let Some(failure) = e.downcast_ref::<Failure>() {
+        return Some(failure);
+    }
+    let mut cause = std::error::Error::source(e);
+    while let Some(next) = cause {
+        if let Some(failure) = next.downcast_ref::<Failure>() {
+            return Some(failure);
+        }
+        cause = next.source();
+    }
+    None
 }
 
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
@@ -207,47 +236,93 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-/// The SDK's HTTP client, wrapped: limit, timeout, log, and the loopback redirect for tests.
+fn first_line(text: &str) -> String {
+    text.lines()
+        .next()
+        .unwrap_or("")
+        .chars()
+        .take(200)
+        .collect()
+}
+
+/// The headers a bundle keeps, from an SDK answer.
+fn kept(headers: &Headers) -> Option<BTreeMap<String, String>> {
+    let mut map = reqwest::header::HeaderMap::new();
+    for (name, value) in headers.iter() {
+        if let (Ok(name), Ok(value)) = (
+            reqwest::header::HeaderName::from_bytes(name.as_str().as_bytes()),
+            reqwest::header::HeaderValue::from_str(value.as_str()),
+        ) {
+            map.insert(name, value);
+        }
+    }
+    super::rest::kept_headers(&map)
+}
+
+/// kvdiag's transport under the SDK: guard, endpoint override, bounded read, limit, log.
 #[derive(Debug)]
-struct Redirect {
-    inner: Arc<dyn HttpClient>,
+struct Guarded {
+    http: Http,
+    /// The vault host this client reads (`kv.vault.azure.net`).
+    host: String,
+    /// The one secret whose version list it reads.
+    secret: String,
     /// `http://127.0.0.1:8080/kv/{vault}` filled in, when the endpoint is overridden.
     target: Option<Url>,
     session: Arc<Session>,
 }
 
 #[async_trait::async_trait]
-impl HttpClient for Redirect {
+impl HttpClient for Guarded {
     async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
-        let mut request = request.clone();
+        let method = request.method().as_str();
+        let original = request.url().clone();
+        if let Err(why) = guard::check_vault(method, &original, &self.host, &self.secret) {
+            self.session.refused(method, original.as_str(), &why);
+            return Err(azure_core::Error::new(ErrorKind::Io, Failure::Refused(why)));
+        }
+        let mut url = original.clone();
         if let Some(target) = &self.target {
-            let original = request.url().clone();
-            let url = request.url_mut();
-            *url = target.clone();
+            url = target.clone();
             let prefix = target.path().trim_end_matches('/');
             url.set_path(&format!("{prefix}{}", original.path()));
             url.set_query(original.query());
         }
-        let shown = request.url().to_string();
-        let method = request.method().to_string();
-        let timeout = self.session.attempt_timeout();
-        let send = async {
-            match tokio::time::timeout(timeout, self.inner.execute_request(&request)).await {
-                Ok(result) => result,
-                Err(_) => Err(azure_core::Error::with_message(ErrorKind::Io, TIMEOUT)),
-            }
+        let mut builder = self.http.client().get(url.clone());
+        for (name, value) in request.headers().iter() {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        let exchange = async {
+            let request = builder.build().map_err(|e| transport_failure(&e))?;
+            self.http
+                .exchange(request, self.session.attempt_timeout())
+                .await
         };
-        self.session
-            .attempt(&method, &shown, send, |result| match result {
-                Ok(answer) => u16::from(answer.status()).to_string(),
-                Err(e) => first_words(&e.to_string()),
+        let answer = self
+            .session
+            .attempt(method, url.as_str(), exchange, |result| match result {
+                Ok(answer) => answer.status.to_string(),
+                Err(failure) => failure.to_string(),
             })
             .await
+            .map_err(|failure| azure_core::Error::new(ErrorKind::Io, failure))?;
+        let headers: Headers = answer
+            .headers
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((
+                    HeaderName::from(name.as_str().to_owned()),
+                    HeaderValue::from(value.to_str().ok()?.to_owned()),
+                ))
+            })
+            .collect::<std::collections::HashMap<_, _>>()
+            .into();
+        Ok(AsyncRawResponse::from_bytes(
+            StatusCode::from(answer.status),
+            headers,
+            answer.body,
+        ))
     }
-}
-
-fn first_words(text: &str) -> String {
-    text.chars().take(80).collect()
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@
 
 mod auth;
 mod endpoints;
+mod guard;
+mod http;
 mod keyvault;
 mod progress;
 mod rest;
@@ -27,6 +29,7 @@ mod target;
 
 pub use auth::{AuthMode, Credentials};
 pub use endpoints::{Cloud, Endpoints};
+pub use http::MAX_BODY_BYTES;
 pub use progress::Progress;
 pub use session::{DEFAULT_PARALLELISM, Session};
 pub use target::{is_guid, subscription, validate};
@@ -89,9 +92,21 @@ impl Window {
 impl Collector {
     pub fn new(credentials: Arc<Credentials>, endpoints: Endpoints, session: Arc<Session>) -> Self {
         let endpoints = Arc::new(endpoints);
+        let http = http::Http::new();
+        credentials.end_by(session.deadline());
         Collector {
-            rest: Rest::new(credentials.clone(), endpoints.clone(), session.clone()),
-            keyvault: KeyVault::new(credentials.clone(), endpoints.clone(), session.clone()),
+            rest: Rest::new(
+                http.clone(),
+                credentials.clone(),
+                endpoints.clone(),
+                session.clone(),
+            ),
+            keyvault: KeyVault::new(
+                http,
+                credentials.clone(),
+                endpoints.clone(),
+                session.clone(),
+            ),
             credentials,
             endpoints,
             session,
@@ -189,11 +204,7 @@ impl Collector {
         w: &Workload,
         window: &Window,
     ) -> Vec<Response> {
-        let Some(env_id) = w
-            .environment_id
-            .as_deref()
-            .filter(|id| ids::is_safe_path(id))
-        else {
+        let Some(env_id) = w.environment_id.as_deref().and_then(environment_id) else {
             return Vec::new();
         };
         let environment = self.rest.send(Call::get(env_id, API_APP)).await;
@@ -223,8 +234,10 @@ impl Collector {
     async fn identities(&self, w: &Workload) -> Vec<Response> {
         let wanted: Vec<String> = w
             .user_identity_ids()
-            .into_iter()
-            .filter(|id| ids::is_safe_path(id))
+            .iter()
+            .filter_map(|id| {
+                ids::resource_of_type(id, "Microsoft.ManagedIdentity", "userAssignedIdentities")
+            })
             .collect();
         join_all(
             wanted
@@ -486,13 +499,26 @@ fn vault_ids(response: &Response, pointer: &str) -> Vec<(String, String)> {
         .map(|rows| {
             rows.iter()
                 .filter_map(|row| {
-                    let id = row.get("id")?.as_str()?;
+                    // A row is used only when its id is a vault whose name is the row's name:
+                    // an answer must not make kvdiag read another resource as the vault.
+                    let id = ids::resource_of_type(
+                        row.get("id")?.as_str()?,
+                        "Microsoft.KeyVault",
+                        "vaults",
+                    )?;
                     let name = row.get("name")?.as_str()?;
-                    ids::is_safe_path(id).then(|| (name.to_string(), id.to_string()))
+                    (ids::last_segment(&id) == name.to_ascii_lowercase())
+                        .then(|| (name.to_string(), id))
                 })
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The app's environment id, when it is one (an id from an answer becomes a path only when it
+/// names a resource of the expected type).
+fn environment_id(id: &str) -> Option<String> {
+    ids::resource_of_type(id, "Microsoft.App", "managedEnvironments")
 }
 
 /// Role definitions the listings name that are not compiled in, by their full id.
@@ -508,10 +534,9 @@ fn custom_roles(listings: &[Response]) -> Vec<String> {
                 .as_str()
                 .map(str::to_string)
         })
+        .filter_map(|id| ids::role_definition(&id))
         .filter(|id| {
-            roles::builtin(&ids::last_segment(id)).is_none()
-                && ids::is_safe_path(id)
-                && seen.insert(id.to_ascii_lowercase())
+            roles::builtin(&ids::last_segment(id)).is_none() && seen.insert(id.to_ascii_lowercase())
         })
         .collect()
 }
@@ -621,11 +646,7 @@ impl Collector {
         let secrets = vault_secrets(&refs);
         // The environment the file names: the network checker needs its VNet.
         let environment = async {
-            match w
-                .environment_id
-                .as_deref()
-                .filter(|id| ids::is_safe_path(id))
-            {
+            match w.environment_id.as_deref().and_then(environment_id) {
                 Some(id) => vec![self.rest.send(Call::get(id, API_APP)).await],
                 None => Vec::new(),
             }

@@ -2,10 +2,13 @@
 //! bundle responses exactly as received (README's design notes say why not azure_mgmt_app).
 //!
 //! Lists are read to the end (`nextLink`, at most [`MAX_PAGES`] pages) and recorded as one
-//! response whose `value` holds every page, so a bundle replays without its paging.
+//! response whose `value` holds every page, so a bundle replays without its paging. Every
+//! request, first page or next, passes [`guard`] before it is sent.
 
 use super::auth::Credentials;
 use super::endpoints::{Endpoints, join};
+use super::guard;
+use super::http::{Failure, Http, transport_failure};
 use super::session::Session;
 use crate::bundle::{KEPT_HEADERS, Response, Service};
 use serde_json::Value;
@@ -96,7 +99,7 @@ impl Call {
 /// The ARM and Log Analytics client of one run.
 #[derive(Debug, Clone)]
 pub struct Rest {
-    http: reqwest::Client,
+    http: Http,
     credentials: Arc<Credentials>,
     endpoints: Arc<Endpoints>,
     session: Arc<Session>,
@@ -104,16 +107,11 @@ pub struct Rest {
 
 impl Rest {
     pub fn new(
+        http: Http,
         credentials: Arc<Credentials>,
         endpoints: Arc<Endpoints>,
         session: Arc<Session>,
     ) -> Self {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("kvdiag/", env!("CARGO_PKG_VERSION")))
-            // Never follow a redirect with a bearer token to wherever it points.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a reqwest client with static settings");
         Rest {
             http,
             credentials,
@@ -132,16 +130,31 @@ impl Rest {
         }
     }
 
-    /// Sends a call (with retries) and reads a list to its last page.
+    /// Sends a call (with retries) and reads a list to its last page. Every page passes the
+    /// guard and must continue the same list on the same host; one that does not ends the read
+    /// as a `refused` failure, because an incomplete list is not evidence of absence.
     pub async fn send(&self, call: Call) -> Response {
         let call = &call;
-        let mut first = self.send_once(call, None).await;
+        let (base, _) = self.base_and_scope(call.service);
+        let mut url = join(base, &call.path);
+        url.query_pairs_mut().extend_pairs(&call.query);
+        let first_url = url.clone();
+        let mut first = self.send_once(call, url).await;
         let mut pages = 1;
-        while let Some(next) = next_link(&first) {
+        while let Some(link) = next_link(&first) {
             if pages >= MAX_PAGES {
                 break;
             }
-            let page = self.send_once(call, Some(&next)).await;
+            let next = guard::resolve_link(&first_url, &link)
+                .and_then(|next| guard::check_page(&first_url, &next).map(|()| next));
+            let next = match next {
+                Ok(next) => next,
+                Err(why) => {
+                    self.session.refused("GET", &link, &why);
+                    return call.unanswered(Failure::Refused(why).to_string());
+                }
+            };
+            let page = self.send_once(call, next).await;
             if !page.ok() {
                 // An incomplete list is not evidence of absence: record the failure instead.
                 return Response {
@@ -158,31 +171,16 @@ impl Rest {
         first
     }
 
-    /// One request, retried; `next` is a `nextLink` to follow instead of the call's own URL.
-    async fn send_once(&self, call: &Call, next: Option<&Url>) -> Response {
+    /// One request to `url` (the call's own, or a page of it), guarded and retried.
+    async fn send_once(&self, call: &Call, url: Url) -> Response {
         let (base, scope) = self.base_and_scope(call.service);
-        let url = match next {
-            // Keep the token on the configured host: only the link's path and query are used.
-            Some(link) => {
-                let mut url = join(base, link.path());
-                url.set_query(link.query());
-                url
-            }
-            None => {
-                let mut url = join(base, &call.path);
-                url.query_pairs_mut().extend_pairs(&call.query);
-                url
-            }
-        };
+        if let Err(why) = guard::check(call.service, call.method, &url, base) {
+            self.session.refused(call.method, url.as_str(), &why);
+            return call.unanswered(Failure::Refused(why).to_string());
+        }
         let token = match self.credentials.token(scope).await {
             Ok(token) => token,
-            Err(message) => return call.unanswered(format!("credential: {message}")),
-        };
-        let record = |status: u16, body, headers| Response {
-            status: Some(status),
-            body,
-            headers,
-            ..call.recorded()
+            Err(message) => return call.unanswered(Failure::Credential(message).to_string()),
         };
         self.session
             .with_retries(|| {
@@ -191,24 +189,29 @@ impl Rest {
                 async move {
                     let send = async {
                         let mut request = match call.method {
-                            "POST" => self.http.post(url.clone()),
-                            _ => self.http.get(url.clone()),
+                            "POST" => self.http.client().post(url.clone()),
+                            _ => self.http.client().get(url.clone()),
                         }
-                        .bearer_auth(&token)
-                        .timeout(self.session.attempt_timeout());
+                        .bearer_auth(&token);
                         if let Some(body) = &call.body {
                             request = request.json(body);
                         }
-                        match request.send().await {
-                            Err(e) => call.unanswered(transport_error(&e)),
-                            Ok(answer) => {
-                                let status = answer.status().as_u16();
-                                let headers = kept_headers(answer.headers());
-                                match answer.bytes().await {
-                                    Ok(bytes) => record(status, parse_body(&bytes), headers),
-                                    Err(e) => call.unanswered(transport_error(&e)),
-                                }
-                            }
+                        let request = match request.build() {
+                            Ok(request) => request,
+                            Err(e) => return call.unanswered(transport_failure(&e).to_string()),
+                        };
+                        match self
+                            .http
+                            .exchange(request, self.session.attempt_timeout())
+                            .await
+                        {
+                            Err(failure) => call.unanswered(failure.to_string()),
+                            Ok(answer) => Response {
+                                status: Some(answer.status),
+                                body: parse_body(&answer.body),
+                                headers: kept_headers(&answer.headers),
+                                ..call.recorded()
+                            },
                         }
                     };
                     self.session
@@ -220,13 +223,20 @@ impl Rest {
     }
 }
 
-/// A body as JSON, or as a string when it is not JSON (an HTML error page, say).
+/// A body as JSON, or as a string when it is not JSON (an HTML error page, say): at most 2,000
+/// characters of it, with control characters dropped.
 pub fn parse_body(bytes: &[u8]) -> Option<Value> {
     if bytes.is_empty() {
         return None;
     }
     Some(serde_json::from_slice(bytes).unwrap_or_else(|_| {
-        Value::String(String::from_utf8_lossy(bytes).chars().take(2000).collect())
+        Value::String(
+            String::from_utf8_lossy(bytes)
+                .chars()
+                .filter(|c| !c.is_control() || *c == '\n')
+                .take(2000)
+                .collect(),
+        )
     }))
 }
 
@@ -243,31 +253,18 @@ pub fn kept_headers(headers: &reqwest::header::HeaderMap) -> Option<BTreeMap<Str
     (!kept.is_empty()).then_some(kept)
 }
 
-/// `timeout`, `connect: …` or `transport: …` for a request that got no answer.
-pub fn transport_error(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timeout".into()
-    } else if e.is_connect() {
-        format!("connect: {}", root_cause(e))
-    } else {
-        format!("transport: {}", root_cause(e))
-    }
-}
-
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = e;
-    while let Some(next) = cause.source() {
-        cause = next;
-    }
-    cause.to_string()
-}
-
-fn next_link(response: &Response) -> Option<Url> {
+/// The `nextLink` of a successful list page: absent, `null` or empty ends the list; anything
+/// else (even a link that is not a URL) is a page that must be read or refused.
+fn next_link(response: &Response) -> Option<String> {
     if !response.ok() {
         return None;
     }
-    let link = response.body.as_ref()?.get("nextLink")?.as_str()?;
-    Url::parse(link).ok()
+    match response.body.as_ref()?.get("nextLink")? {
+        Value::Null => None,
+        Value::String(link) if link.trim().is_empty() => None,
+        Value::String(link) => Some(link.clone()),
+        other => Some(other.to_string()),
+    }
 }
 
 /// Appends a page's `value` to the first page's and carries its `nextLink` over (dropped once
@@ -305,7 +302,10 @@ mod tests {
         let mut first = page(
             json!({"value": [1, 2], "nextLink": "https://management.azure.com/x?$skiptoken=a"}),
         );
-        assert_eq!(next_link(&first).unwrap().query(), Some("$skiptoken=a"));
+        assert_eq!(
+            next_link(&first).unwrap(),
+            "https://management.azure.com/x?$skiptoken=a"
+        );
         merge_page(
             first.body.as_mut().unwrap(),
             &json!({"value": [3], "nextLink": null}),

@@ -5,12 +5,15 @@
 //! again (at most [`MAX_RETRIES`] times, honouring `Retry-After`, never past the deadline); the
 //! Key Vault SDK's own retry policy is switched off so the two never multiply.
 
+use super::http::Failure;
 use super::progress::Progress;
 use crate::bundle::Response;
 use backon::{ExponentialBuilder, Retryable};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc2822;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -39,13 +42,33 @@ impl Session {
         verbose: bool,
         progress: Progress,
     ) -> Arc<Self> {
+        let now = Instant::now();
         Arc::new(Session {
-            deadline: Instant::now() + timeout,
+            // A timeout beyond what the clock can represent is no deadline worth keeping: a
+            // year stands in for it (the flag is validated long before this).
+            deadline: now
+                .checked_add(timeout)
+                .or_else(|| now.checked_add(Duration::from_secs(365 * 86_400)))
+                .unwrap_or(now),
             limiter: Semaphore::new(parallelism.max(1)),
             verbose,
             progress,
             sent: AtomicUsize::new(0),
         })
+    }
+
+    /// The run's deadline: every attempt, body read, backoff and token fetch ends by then.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// `-v`: a request the guard would not send, and why.
+    pub fn refused(&self, method: &str, url: &str, why: &str) {
+        if self.verbose {
+            let url: String = url.chars().filter(|c| !c.is_control()).take(200).collect();
+            self.progress
+                .println(&format!("kvdiag: {method} {url} -> refused ({why})"));
+        }
     }
 
     /// Time left before the run's deadline.
@@ -132,9 +155,9 @@ impl Session {
         .sleep(tokio::time::sleep)
         .adjust(|response: &Response, backoff: Option<Duration>| {
             // `None` from the backoff means the retries are used up; Retry-After only sets the wait.
-            let wait = retry_after(response).unwrap_or(backoff?);
+            let wait = retry_after(response, OffsetDateTime::now_utc()).unwrap_or(backoff?);
             // Waiting past the deadline only delays the same failure.
-            (wait + Duration::from_millis(100) < self.remaining()).then_some(wait)
+            (wait.saturating_add(Duration::from_millis(100)) < self.remaining()).then_some(wait)
         })
         .await;
         match outcome {
@@ -143,25 +166,39 @@ impl Session {
     }
 }
 
-/// 408, 429 and 5xx other than 501 are worth another try; so is a refused or reset connection.
-/// A timeout is not: it already spent the request's whole budget.
+/// 408, 429 and 5xx other than 501 are worth another try; so is a failed connection
+/// ([`Failure::is_retryable`]). A timeout is not: it already spent the request's whole budget;
+/// nor is an answer too large, undecodable or refused by the guard: it would be the same again.
 fn retryable(response: &Response) -> bool {
     match (response.status, response.error.as_deref()) {
         (Some(408 | 429 | 500 | 502 | 503 | 504), _) => true,
-        (None, Some(error)) => error.starts_with("connect"),
+        (None, Some(error)) => Failure::is_retryable(error),
         _ => false,
     }
 }
 
-/// `Retry-After` in seconds (the HTTP-date form falls back to the backoff), at most 60 s.
-fn retry_after(response: &Response) -> Option<Duration> {
+/// The longest `Retry-After` kvdiag waits; a longer one is waited for this long (and the
+/// deadline still wins).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// `Retry-After` as seconds or as an HTTP date (RFC 9110), at most [`MAX_RETRY_AFTER`]; a date
+/// in the past means now.
+fn retry_after(response: &Response, now: OffsetDateTime) -> Option<Duration> {
     let headers = response.headers.as_ref()?;
     let value = headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))?
-        .1;
-    let seconds: u64 = value.trim().parse().ok()?;
-    Some(Duration::from_secs(seconds.min(60)))
+        .1
+        .trim();
+    let wait = match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        Err(_) => {
+            let at = OffsetDateTime::parse(value, &Rfc2822).ok()?;
+            let seconds = at.unix_timestamp().saturating_sub(now.unix_timestamp());
+            Duration::from_secs(u64::try_from(seconds).unwrap_or(0))
+        }
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 #[cfg(test)]
@@ -195,26 +232,35 @@ mod tests {
         assert!(!retryable(&answer(Some(403), None, None)));
         assert!(!retryable(&answer(Some(501), None, None)));
         assert!(!retryable(&answer(None, Some("timeout"), None)));
+        assert!(!retryable(&answer(None, Some("decode: not a list"), None)));
+        assert!(!retryable(&answer(None, Some("too large: x"), None)));
+        assert!(!retryable(&answer(None, Some("refused: x"), None)));
     }
 
     #[test]
-    fn retry_after_seconds_are_honoured_and_capped() {
+    fn retry_after_seconds_and_dates_are_honoured_and_capped() {
+        let now = time::macros::datetime!(2026-10-21 07:27:50 UTC);
+        let wait = |v: &str| retry_after(&answer(Some(429), None, Some(v)), now);
+        assert_eq!(wait("2"), Some(Duration::from_secs(2)));
+        assert_eq!(wait("3600"), Some(Duration::from_secs(60)));
+        assert_eq!(wait("18446744073709551615"), Some(Duration::from_secs(60)));
         assert_eq!(
-            retry_after(&answer(Some(429), None, Some("2"))),
-            Some(Duration::from_secs(2))
+            wait("Wed, 21 Oct 2026 07:28:00 GMT"),
+            Some(Duration::from_secs(10))
         );
+        assert_eq!(wait("Wed, 21 Oct 2026 07:00:00 GMT"), Some(Duration::ZERO));
         assert_eq!(
-            retry_after(&answer(Some(429), None, Some("3600"))),
+            wait("Fri, 31 Dec 9999 23:59:59 GMT"),
             Some(Duration::from_secs(60))
         );
-        assert_eq!(
-            retry_after(&answer(
-                Some(429),
-                None,
-                Some("Wed, 21 Oct 2026 07:28:00 GMT")
-            )),
-            None
-        );
+        assert_eq!(wait("soon"), None);
+        assert_eq!(wait("-5"), None);
+    }
+
+    #[test]
+    fn an_unrepresentable_timeout_is_no_panic() {
+        let session = Session::new(Duration::MAX, 1, false, Progress::hidden());
+        assert!(session.remaining() > Duration::from_secs(86_400));
     }
 
     #[tokio::test]

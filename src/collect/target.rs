@@ -81,15 +81,7 @@ pub fn validate(target: &Target) -> Result<(), String> {
     Ok(())
 }
 
-/// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`.
-pub fn is_guid(text: &str) -> bool {
-    let groups: Vec<&str> = text.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
-}
+pub use crate::azure::ids::is_guid;
 
 #[cfg(test)]
 mod tests {

@@ -97,6 +97,7 @@ fn needs(route: &Route, status: Option<u16>) -> String {
         Route::UserAssignedIdentity { .. } => "Microsoft.ManagedIdentity/userAssignedIdentities/read (Reader on the identity)",
         Route::ResourceGraph => "Reader on the vault's subscription (Resource Graph returns only what you can read)",
         Route::Vault { .. } => "Microsoft.KeyVault/vaults/read (Reader on the vault)",
+        Route::VaultList { .. } => "Microsoft.KeyVault/vaults/read (Reader on the subscription)",
         Route::VaultSecret { .. } => "Microsoft.KeyVault/vaults/secrets/read (Reader on the vault)",
         Route::SecretVersions { .. } => {
             "Microsoft.KeyVault/vaults/secrets/readMetadata/action (Key Vault Reader on the vault) and a network path to the vault"
