@@ -7,6 +7,7 @@ mod common;
 
 use common::fake_az::{FakeAz, TOKEN};
 use common::mock_azure::{Fault, MockAzure};
+use common::{strings, target_args};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
@@ -28,30 +29,6 @@ async fn kvdiag(args: &[String], env: &[(String, String)]) -> Output {
         .await
         .expect("kvdiag finished within 60 s")
         .expect("kvdiag ran")
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| s.to_string()).collect()
-}
-
-/// `--app/--job NAME --rg RG --subscription S --as-of <collected_at>` for a fixture.
-fn target_args(bundle: &Path) -> Vec<String> {
-    let b: Value = serde_json::from_str(&std::fs::read_to_string(bundle).unwrap()).unwrap();
-    let t = &b["target"];
-    let (flag, name) = match t["app"].as_str() {
-        Some(app) => ("--app", app),
-        None => ("--job", t["job"].as_str().unwrap()),
-    };
-    strings(&[
-        flag,
-        name,
-        "--rg",
-        t["resource_group"].as_str().unwrap(),
-        "--subscription",
-        t["subscription"].as_str().unwrap(),
-        "--as-of",
-        b["collected_at"].as_str().unwrap(),
-    ])
 }
 
 struct Live {

@@ -2,6 +2,8 @@
 //! bodies, error statuses and missing answers, and the verdict must keep its contract.
 
 mod common;
+#[path = "robustness/hostile.rs"]
+mod hostile;
 
 use kvdiag::bundle::Bundle;
 use kvdiag::checks::diagnose;

@@ -61,12 +61,19 @@ pub enum Fault {
     Malformed,
     /// Every matching request gets this status and JSON body.
     Answer(u16, Value),
+    /// Every matching request gets this status, these headers and this raw body.
+    Raw {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
 }
 
 #[derive(Debug, Default)]
 struct State {
     responses: Vec<Value>,
-    faults: Vec<(String, Fault, usize)>,
+    /// (needle, fault, times matched, whole path must end with the needle).
+    faults: Vec<(String, Fault, usize, bool)>,
     seen: Vec<Seen>,
     violations: Vec<String>,
     unplanned: Vec<String>,
@@ -113,11 +120,41 @@ impl MockAzure {
     }
 
     pub fn fault(&self, path_contains: &str, fault: Fault) {
+        self.state.lock().unwrap().faults.push((
+            path_contains.to_ascii_lowercase(),
+            fault,
+            0,
+            false,
+        ));
+    }
+
+    /// A fault for the requests whose path ends with `path_ends_with` (one resource, not the
+    /// lists below it).
+    pub fn fault_at(&self, path_ends_with: &str, fault: Fault) {
+        self.state.lock().unwrap().faults.push((
+            path_ends_with.to_ascii_lowercase(),
+            fault,
+            0,
+            true,
+        ));
+    }
+
+    /// The recorded response (bundle shape) for a path ending with `path_ends_with`, to build
+    /// a hostile variant of it.
+    pub fn recorded(&self, path_ends_with: &str) -> Value {
+        let wanted = path_ends_with.to_ascii_lowercase();
         self.state
             .lock()
             .unwrap()
-            .faults
-            .push((path_contains.to_ascii_lowercase(), fault, 0));
+            .responses
+            .iter()
+            .find(|r| {
+                r["path"]
+                    .as_str()
+                    .is_some_and(|p| p.to_ascii_lowercase().ends_with(&wanted))
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("no recorded response for {path_ends_with}"))
     }
 
     /// Serves one more recorded response (same shape as a bundle's), e.g. a read that the
@@ -216,8 +253,13 @@ impl Respond for Handler {
         }
         let lower_path = seen.path.to_ascii_lowercase();
         let mut injected = None;
-        for (needle, fault, count) in state.faults.iter_mut() {
-            if lower_path.contains(needle.as_str()) {
+        for (needle, fault, count, at_end) in state.faults.iter_mut() {
+            let hit = if *at_end {
+                lower_path.ends_with(needle.as_str())
+            } else {
+                lower_path.contains(needle.as_str())
+            };
+            if hit {
                 *count += 1;
                 injected = Some((fault.clone(), *count));
                 break;
@@ -245,6 +287,20 @@ impl Respond for Handler {
                 return ResponseTemplate::new(status)
                     .set_body_json(body)
                     .set_delay(latency);
+            }
+            Some((
+                Fault::Raw {
+                    status,
+                    headers,
+                    body,
+                },
+                _,
+            )) => {
+                let mut answer = ResponseTemplate::new(status).set_delay(latency);
+                for (k, v) in &headers {
+                    answer = answer.insert_header(k.as_str(), v.as_str());
+                }
+                return answer.set_body_raw(body, "application/json");
             }
             Some((Fault::Delay(d), _)) => delay += d,
             _ => {}

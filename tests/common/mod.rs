@@ -5,6 +5,7 @@ use kvdiag::bundle::Bundle;
 use kvdiag::checks::diagnose;
 use kvdiag::snapshot::Snapshot;
 use kvdiag::verdict::Verdict;
+use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 pub fn repo() -> PathBuf {
@@ -34,6 +35,7 @@ pub fn verdict_of(path: &Path) -> Verdict {
 }
 
 pub mod fake_az;
+pub mod hostile;
 pub mod mock_azure;
 
 /// Environment variables a developer's shell may carry that must not steer a child kvdiag.
@@ -52,3 +54,27 @@ pub const SCRUBBED: &[&str] = &[
     "KVDIAG_KEYVAULT_ENDPOINT",
     "NO_COLOR",
 ];
+
+pub fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+/// `--app/--job NAME --rg RG --subscription S --as-of <collected_at>` for a fixture.
+pub fn target_args(bundle: &Path) -> Vec<String> {
+    let b: Value = serde_json::from_str(&std::fs::read_to_string(bundle).unwrap()).unwrap();
+    let t = &b["target"];
+    let (flag, name) = match t["app"].as_str() {
+        Some(app) => ("--app", app),
+        None => ("--job", t["job"].as_str().unwrap()),
+    };
+    strings(&[
+        flag,
+        name,
+        "--rg",
+        t["resource_group"].as_str().unwrap(),
+        "--subscription",
+        t["subscription"].as_str().unwrap(),
+        "--as-of",
+        b["collected_at"].as_str().unwrap(),
+    ])
+}
