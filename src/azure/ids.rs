@@ -220,9 +220,8 @@ mod tests {
             "/kv/x".to_string(),
             format!("/subscriptions/{g}/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv"),
             format!("{env}/certificates/c"),
-            format!(
-                "/subscriptions/x/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/cae"
-            ),
+            "/subscriptions/x/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/cae"
+                .to_string(),
             format!(
                 "/subscriptions/{g}/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/c%2Fe"
             ),

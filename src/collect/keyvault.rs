@@ -135,6 +135,9 @@ impl KeyVault {
     }
 }
 
+/// Status, merged body and kept headers of the pages read so far.
+type MergedPage = (u16, Value, Option<BTreeMap<String, String>>);
+
 /// Reads every page of the version list; an error becomes the recorded answer.
 async fn list(client: &SecretClient, secret: &str, template: Response) -> Response {
     let pager = match client.list_secret_properties_versions(secret, None) {
@@ -142,7 +145,7 @@ async fn list(client: &SecretClient, secret: &str, template: Response) -> Respon
         Err(e) => return from_error(e, template),
     };
     let mut pages = pager.into_pages();
-    let mut merged: Option<(u16, Value, Option<BTreeMap<String, String>>)> = None;
+    let mut merged: Option<MergedPage> = None;
     for _ in 0..MAX_PAGES {
         let Some(page) = pages.next().await else {
             break;
