@@ -269,13 +269,13 @@ fn check(args: CheckArgs) -> anyhow::Result<i32> {
 fn collect(args: CollectArgs) -> anyhow::Result<i32> {
     let as_of = parse_as_of(args.as_of.as_deref())?;
     let bundle = read_azure(&args.target, &args.live, as_of)?;
-    let mut text = serde_json::to_string_pretty(&bundle)?;
-    text.push('\n');
+    let text = bundle.to_text()?;
     let failed = bundle.responses.iter().filter(|r| !r.ok()).count();
     if args.output.as_os_str() == "-" {
         write_stdout(text.as_bytes())?;
     } else {
-        std::fs::write(&args.output, text)
+        // Atomic (the old bundle survives an interrupted run) and mode 0600: src/bundle/write.rs.
+        crate::bundle::write_file(&args.output, text.as_bytes())
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", args.output.display()))?;
         eprintln!(
             "kvdiag: wrote {} ({} responses, {failed} not successful); replay it with `kvdiag check --from {}`",

@@ -2,14 +2,17 @@
 //!
 //! The format is normative in DESIGN.md ("Evidence bundle v1") and described for users in
 //! `docs/bundle.md`. A bundle is loaded, validated and redacted here; nothing downstream ever
-//! sees a secret value or a token that a careless producer left in it.
+//! sees a secret value or a token that a careless producer left in it. A bundle is also written
+//! here ([`Bundle::to_text`], [`write_file`]): redacted again, atomically, mode 0600.
 
 mod redact;
 mod route;
+mod write;
 
 pub(crate) use redact::KEPT_HEADERS;
 pub use redact::redact;
 pub use route::{Route, route};
+pub use write::write_file;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
