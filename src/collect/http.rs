@@ -80,8 +80,13 @@ impl Default for Http {
 
 impl Http {
     pub fn new() -> Self {
+        let identity = reqwest::header::HeaderMap::from_iter([(
+            reqwest::header::ACCEPT_ENCODING,
+            reqwest::header::HeaderValue::from_static("identity"),
+        )]);
         let client = reqwest::Client::builder()
             .user_agent(concat!("kvdiag/", env!("CARGO_PKG_VERSION")))
+            .default_headers(identity)
             .redirect(reqwest::redirect::Policy::none())
             // azure_core turns reqwest's gzip and deflate features on for the whole build; these
             // switch them off for kvdiag's client whatever the features are.
@@ -100,12 +105,16 @@ impl Http {
         &self.client
     }
 
-    /// Sends `request` and reads its whole answer within `within`.
+    /// Sends `request` and reads its whole answer within `within`; with no time left it is not
+    /// sent at all.
     pub async fn exchange(
         &self,
         request: reqwest::Request,
         within: Duration,
     ) -> Result<Answer, Failure> {
+        if within.is_zero() {
+            return Err(Failure::Timeout);
+        }
         match tokio::time::timeout(within, self.read(request)).await {
             Ok(result) => result,
             Err(_) => Err(Failure::Timeout),

@@ -295,11 +295,9 @@ impl HttpClient for Guarded {
         for (name, value) in request.headers().iter() {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        let exchange = async {
+        let exchange = |budget| async move {
             let request = builder.build().map_err(|e| transport_failure(&e))?;
-            self.http
-                .exchange(request, self.session.attempt_timeout())
-                .await
+            self.http.exchange(request, budget).await
         };
         let answer = self
             .session

@@ -187,24 +187,20 @@ impl Rest {
                 let url = url.clone();
                 let token = token.token.secret().to_string();
                 async move {
-                    let send = async {
-                        let mut request = match call.method {
-                            "POST" => self.http.client().post(url.clone()),
-                            _ => self.http.client().get(url.clone()),
-                        }
-                        .bearer_auth(&token);
-                        if let Some(body) = &call.body {
-                            request = request.json(body);
-                        }
+                    let mut request = match call.method {
+                        "POST" => self.http.client().post(url.clone()),
+                        _ => self.http.client().get(url.clone()),
+                    }
+                    .bearer_auth(&token);
+                    if let Some(body) = &call.body {
+                        request = request.json(body);
+                    }
+                    let send = |budget| async move {
                         let request = match request.build() {
                             Ok(request) => request,
                             Err(e) => return call.unanswered(transport_failure(&e).to_string()),
                         };
-                        match self
-                            .http
-                            .exchange(request, self.session.attempt_timeout())
-                            .await
-                        {
+                        match self.http.exchange(request, budget).await {
                             Err(failure) => call.unanswered(failure.to_string()),
                             Ok(answer) => Response {
                                 status: Some(answer.status),

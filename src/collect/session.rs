@@ -91,22 +91,34 @@ impl Session {
     }
 
     /// Runs one attempt under the concurrency limit, counting and logging it; `outcome` names
-    /// the result for the log (`200`, `timeout`).
-    pub async fn attempt<T>(
+    /// the result for the log (`200`, `timeout`). `send` gets the attempt's time budget, taken
+    /// when the attempt may start: the per-request limit or what is left of the run, and zero
+    /// when the deadline passed while the attempt waited for its turn (it must then not send).
+    pub async fn attempt<T, Fut>(
         &self,
         method: &str,
         url: &str,
-        send: impl Future<Output = T>,
+        send: impl FnOnce(Duration) -> Fut,
         outcome: impl FnOnce(&T) -> String,
-    ) -> T {
-        let _permit = self
-            .limiter
-            .acquire()
-            .await
-            .expect("limiter is never closed");
-        self.sent.fetch_add(1, Ordering::Relaxed);
+    ) -> T
+    where
+        Fut: Future<Output = T>,
+    {
+        let permit = tokio::time::timeout_at(self.deadline, self.limiter.acquire()).await;
+        let _permit = match permit {
+            Ok(permit) => Some(permit.expect("limiter is never closed")),
+            Err(_) => None,
+        };
+        let budget = if _permit.is_some() {
+            self.attempt_timeout()
+        } else {
+            Duration::ZERO
+        };
+        if !budget.is_zero() {
+            self.sent.fetch_add(1, Ordering::Relaxed);
+        }
         let started = std::time::Instant::now();
-        let result = send.await;
+        let result = send(budget).await;
         if self.verbose {
             self.progress.println(&format!(
                 "kvdiag: {method} {url} -> {} ({} ms)",

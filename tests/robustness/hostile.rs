@@ -442,37 +442,39 @@ async fn custom_role_ids_of_the_wrong_shape_are_not_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dripping_and_stalled_bodies_end_at_the_deadline() {
     let timeout = Duration::from_secs(4);
+    let drip = || Hostile::Drip {
+        every: Duration::from_millis(200),
+    };
+    // (where, how, what, extra flags). With `--parallel 1` every other read queues behind the
+    // stalled one: the queue must end at the deadline too, not one request budget later.
     let cases = [
+        ("/revisions", drip(), "revisions drip", &[][..]),
+        ("/revisions", Hostile::Stall, "revisions stall", &[][..]),
         (
             "/revisions",
-            Hostile::Drip {
-                every: Duration::from_millis(200),
-            },
-            "revisions drip",
+            Hostile::Stall,
+            "revisions stall, one request at a time",
+            &["--parallel", "1"][..],
         ),
-        ("/revisions", Hostile::Stall, "revisions stall"),
-        (
-            VERSIONS,
-            Hostile::Drip {
-                every: Duration::from_millis(200),
-            },
-            "Key Vault drip",
-        ),
-        (VERSIONS, Hostile::Stall, "Key Vault stall"),
-        ("/la/", Hostile::Stall, "Log Analytics stall"),
+        (VERSIONS, drip(), "Key Vault drip", &[][..]),
+        (VERSIONS, Hostile::Stall, "Key Vault stall", &[][..]),
+        ("/la/", Hostile::Stall, "Log Analytics stall", &[][..]),
         (
             "resourcegraph/resources",
             Hostile::Drip {
                 every: Duration::from_millis(500),
             },
             "Resource Graph drip",
+            &[][..],
         ),
     ];
     let mut worst = Duration::ZERO;
-    for (needle, hostile, what) in cases {
+    for (needle, hostile, what, extra) in cases {
         let rig = Rig::new(LAB).await;
         rig.front.rule(needle, hostile);
-        let run = rig.check(&["--timeout", "4s"]).await;
+        let mut flags = vec!["--timeout", "4s"];
+        flags.extend_from_slice(extra);
+        let run = rig.check(&flags).await;
         run.assert_sound(what);
         rig.assert_contained(what);
         assert!(
