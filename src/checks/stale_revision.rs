@@ -145,7 +145,7 @@ impl<'a> Consumer<'a> {
         let target = &self.snapshot.target;
         let secret = quoted(&self.secret.name);
         let modified = self.workload.last_modified_at;
-        let changed_after = modified.is_some_and(|m| m > self.created + GRACE);
+        let changed_after = modified.is_some_and(|m| t::elapsed(m, self.created) > GRACE);
         let restart = Remediation::run(
             format!(
                 "restart revision '{}' so its replicas read the current value",
@@ -164,7 +164,8 @@ impl<'a> Consumer<'a> {
                 let made_revision = |at: OffsetDateTime| {
                     revisions.iter().any(|r| {
                         r.created.is_some_and(|c| {
-                            c >= at - Duration::minutes(1) && c <= at + Duration::minutes(5)
+                            let after = t::elapsed(c, at);
+                            after >= Duration::minutes(-1) && after <= Duration::minutes(5)
                         })
                     })
                 };
@@ -172,7 +173,7 @@ impl<'a> Consumer<'a> {
                     .iter()
                     .filter(|e| {
                         e.is_successful_app_write()
-                            && e.time > self.created + GRACE
+                            && t::elapsed(e.time, self.created) > GRACE
                             && !made_revision(e.time)
                     })
                     .max_by_key(|e| e.time);
@@ -370,12 +371,12 @@ impl<'a> Consumer<'a> {
                     self.snapshot,
                 ));
             }
-            _ if version_time + SYNC_WINDOW <= self.created => {
+            _ if t::elapsed(self.created, version_time) >= SYNC_WINDOW => {
                 // The version existed well before the revision started, which then read the
                 // platform's synced value; the log window simply holds no success to show it.
                 tally.item(Status::Unlikely, format!("{secret}: {changed}, well before {}; no successful sync in the log window confirms it", self.started()), &self.concern);
             }
-            _ if now - version_time <= SYNC_WINDOW => {
+            _ if t::elapsed(now, version_time) <= SYNC_WINDOW => {
                 tally.item(Status::Possible, format!("{secret}: {changed} ({}); the platform picks it up within about 30 minutes", t::ago(now, version_time)), &self.concern);
                 tally.remedy(force_sync);
             }
