@@ -21,7 +21,9 @@
 use super::{Tally, commands, latest_sync, quoted};
 use crate::azure::time as t;
 use crate::logs::LogEvent;
-use crate::snapshot::{AppSecret, KvReference, Read, Revision, Snapshot, Workload, WorkloadKind};
+use crate::snapshot::{
+    AppSecret, KvReference, Read, Revision, Snapshot, Stamp, Workload, WorkloadKind,
+};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
 use time::{Duration, OffsetDateTime};
 
@@ -144,7 +146,9 @@ impl<'a> Consumer<'a> {
     fn plain(&self, tally: &mut Tally) {
         let target = &self.snapshot.target;
         let secret = quoted(&self.secret.name);
-        let modified = self.workload.last_modified_at;
+        let modified = self.workload.last_modified_at.at();
+        // Present but unusable: a write before the activity-log window cannot be excluded.
+        let modified_unreadable = matches!(self.workload.last_modified_at, Stamp::Unusable(_));
         let changed_after = modified.is_some_and(|m| t::elapsed(m, self.created) > GRACE);
         let restart = Remediation::run(
             format!(
@@ -208,6 +212,11 @@ impl<'a> Consumer<'a> {
                         tally.evidence(Evidence::supports(format!("systemData.lastModifiedAt {} is after {} (any app-level write moves it)", t::display(modified.unwrap_or(self.created)), self.started()), "app").reproduce(commands::show_app(target, "systemData")));
                         tally.remedy(restart);
                     }
+                    None if modified_unreadable => tally.item(
+                        Status::Unlikely,
+                        format!("{secret}: no app write since {} in the activity-log window; systemData.lastModifiedAt could not be read, so an older write cannot be excluded", self.started()),
+                        &self.concern,
+                    ),
                     None => tally.item(
                         Status::RuledOut,
                         format!("{secret}: no app write since {}", self.started()),
