@@ -105,11 +105,11 @@ pub struct TargetArgs {
 /// How to read Azure.
 #[derive(Debug, Args)]
 pub struct LiveArgs {
-    /// How far back to read system logs and the activity log (24h, 90m, 7d).
-    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = duration)]
+    /// How far back to read system logs and the activity log (24h, 90m, 7d; at most 12y).
+    #[arg(long, value_name = "DURATION", default_value = "24h", value_parser = since)]
     pub since: std::time::Duration,
-    /// Overall deadline for reading Azure; reads still pending then become gaps.
-    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = duration)]
+    /// Overall deadline for reading Azure; reads still pending then become gaps (at most 1h).
+    #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = timeout)]
     pub timeout: std::time::Duration,
     /// Credential to use.
     #[arg(long, value_enum, env = "KVDIAG_AUTH", default_value_t = AuthMode::Auto)]
@@ -187,10 +187,45 @@ pub struct LintArgs {
     pub fail_on: crate::lint::Severity,
 }
 
+/// The longest `--since`: 12 years (humantime's `12y`, 4383 days).
+///
+/// No evidence kvdiag reads is kept longer: the activity log keeps 90 days and a Log Analytics
+/// workspace at most 12 years, so a longer window reads nothing more. The bound also keeps the
+/// window's start (`--as-of` minus `--since`) inside the calendar for every `--as-of` that
+/// [`parse_as_of`] accepts (year 0 minus 12 years is far above `time`'s year -9999), so the
+/// collector's `now - since` cannot overflow.
+pub const MAX_SINCE: std::time::Duration = std::time::Duration::from_secs(4383 * 86_400);
+
+/// The longest `--timeout`: one hour.
+///
+/// A run reads one app or job: a few dozen requests, 16 at a time by default, each try at most
+/// 30 s and retried at most 3 times after at most 60 s, so even a throttled run ends within
+/// minutes. An hour is a ceiling for typos, not a limit anyone meets, and it keeps the
+/// session's deadline (`Instant::now() + timeout`) far from overflowing.
+pub const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
+
 fn duration(text: &str) -> Result<std::time::Duration, String> {
     let d = humantime::parse_duration(text).map_err(|e| format!("{e} (e.g. 90s, 30m, 24h, 7d)"))?;
     if d.is_zero() {
         return Err("must be more than zero".into());
+    }
+    Ok(d)
+}
+
+/// `--since`: a duration up to [`MAX_SINCE`].
+fn since(text: &str) -> Result<std::time::Duration, String> {
+    let d = duration(text)?;
+    if d > MAX_SINCE {
+        return Err("at most 12y (4383 days): the activity log keeps 90 days and Log Analytics at most 12 years".into());
+    }
+    Ok(d)
+}
+
+/// `--timeout`: a duration up to [`MAX_TIMEOUT`].
+fn timeout(text: &str) -> Result<std::time::Duration, String> {
+    let d = duration(text)?;
+    if d > MAX_TIMEOUT {
+        return Err("at most 1h: a run that has not finished by then will not finish".into());
     }
     Ok(d)
 }
@@ -217,6 +252,13 @@ impl From<FailOn> for Status {
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        // A flag's value out of range (`--since 20000y`) is one line, like every input error
+        // (README, exit code 2); clap's own rendering adds a blank line and a pointer to --help.
+        Err(e) if e.kind() == clap::error::ErrorKind::ValueValidation => {
+            let text = e.render().to_string();
+            eprintln!("kvdiag: {}", text.lines().next().unwrap_or_default());
+            return e.exit_code();
+        }
         Err(e) => {
             let _ = e.print();
             return e.exit_code();
@@ -359,10 +401,7 @@ fn lint_live(
         progress,
     );
     let collector = Collector::new(credentials, endpoints, session);
-    let window = Window {
-        now: time::OffsetDateTime::now_utc(),
-        since: args.settings.since,
-    };
+    let window = window(time::OffsetDateTime::now_utc(), args.settings.since)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -395,13 +434,44 @@ fn lint_live(
     Ok(())
 }
 
+/// `--as-of`: any RFC 3339 moment whose UTC form lies in years 0000 to 9999, the ends of the
+/// calendar included.
+///
+/// It is a moment to judge the evidence at, and an engineer replaying a bundle a year later (to
+/// see an expiry) or far back expects it taken as written, so no narrower range is imposed:
+/// rules only compare the time elapsed between two moments, which is defined for any pair, and
+/// the log window's start is at most [`MAX_SINCE`] earlier, still inside the calendar. Only a
+/// moment that has no UTC form in the calendar (`9999-12-31T23:59:59-05:00` is in year 10000)
+/// is refused, with the range in the message.
 fn parse_as_of(text: Option<&str>) -> anyhow::Result<Option<time::OffsetDateTime>> {
+    use time::format_description::well_known::Rfc3339;
     text.map(|text| {
         crate::azure::time::parse(text).ok_or_else(|| {
-            anyhow::anyhow!("--as-of '{text}' is not an RFC 3339 time (e.g. 2026-11-20T10:30:00Z)")
+            if time::OffsetDateTime::parse(text.trim(), &Rfc3339).is_ok() {
+                anyhow::anyhow!("--as-of '{text}' is outside the calendar in UTC (0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z)")
+            } else {
+                anyhow::anyhow!("--as-of '{text}' is not an RFC 3339 time (e.g. 2026-11-20T10:30:00Z)")
+            }
         })
     })
     .transpose()
+}
+
+/// The read window ending at `now`. [`MAX_SINCE`] and [`parse_as_of`] already keep its start
+/// inside the calendar; checking here too means no flag combination reaches the collector's
+/// `now - since` unless it is defined.
+fn window(now: time::OffsetDateTime, since: std::time::Duration) -> anyhow::Result<Window> {
+    let start = time::Duration::try_from(since)
+        .ok()
+        .and_then(|back| now.checked_sub(back));
+    if start.is_none() {
+        anyhow::bail!(
+            "--since {} reaches back before the calendar's start from {}; use a shorter --since or a later --as-of",
+            humantime::format_duration(since),
+            crate::azure::time::display(now)
+        );
+    }
+    Ok(Window { now, since })
 }
 
 /// Reads the target's evidence from Azure into a redacted bundle.
@@ -440,10 +510,10 @@ fn read_azure(
         progress,
     );
     let collector = Collector::new(credentials, endpoints, session);
-    let window = Window {
-        now: as_of.unwrap_or_else(time::OffsetDateTime::now_utc),
-        since: live.since,
-    };
+    let window = window(
+        as_of.unwrap_or_else(time::OffsetDateTime::now_utc),
+        live.since,
+    )?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -479,4 +549,35 @@ fn terminal_width() -> u16 {
         .and_then(|c| c.parse().ok())
         .filter(|w| *w >= 40)
         .unwrap_or(120)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_stay_inside_their_bounds() {
+        assert_eq!(since("12y"), Ok(MAX_SINCE));
+        assert!(since("20000y").is_err());
+        assert!(since("18446744073709551615s").is_err());
+        assert_eq!(timeout("1h"), Ok(MAX_TIMEOUT));
+        assert!(timeout("18446744073709551615s").is_err());
+        assert!(timeout("0s").is_err());
+    }
+
+    #[test]
+    fn every_accepted_as_of_has_a_window_of_the_longest_since() {
+        for text in [
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999999Z",
+            "2026-11-20T10:30:00Z",
+        ] {
+            let as_of = parse_as_of(Some(text)).unwrap().unwrap();
+            let w = window(as_of, MAX_SINCE).unwrap();
+            assert!(w.now.checked_sub(MAX_SINCE.try_into().unwrap()).is_some());
+        }
+        let err = parse_as_of(Some("9999-12-31T23:59:59-05:00")).unwrap_err();
+        assert!(err.to_string().contains("outside the calendar"), "{err}");
+        assert!(parse_as_of(Some("soon")).is_err());
+    }
 }

@@ -234,3 +234,179 @@ fn completions_cover_every_command_and_flag() {
         }
     }
 }
+
+/// Runs kvdiag with a scrubbed environment (no credential, no endpoint override of the
+/// developer's shell) plus `env`.
+fn kvdiag_env(args: &[&str], env: &[(String, String)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kvdiag"));
+    command
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("HOME", std::env::temp_dir())
+        .env_remove("COLUMNS");
+    for key in common::SCRUBBED {
+        command.env_remove(key);
+    }
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    command.output().expect("kvdiag runs")
+}
+
+/// Flags at or beyond the ends of the calendar are exit 2 with one line on stderr, for every
+/// command that takes them, before any credential or request.
+#[test]
+fn out_of_range_time_flags_are_one_line_and_exit_2() {
+    let healthy = scenario("healthy");
+    let lint_file = common::repo().join("fixtures/lint");
+    let lint_file = std::fs::read_dir(&lint_file)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .unwrap()
+        .display()
+        .to_string();
+    let live = [
+        "--app",
+        "ca-orders-web",
+        "--rg",
+        "rg-orders",
+        "--subscription",
+        "3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90",
+    ];
+    let flags: [(&[&str], &str); 6] = [
+        (
+            &["--since", "20000y"],
+            "for '--since <DURATION>': at most 12y",
+        ),
+        (
+            &["--since", "18446744073709551615s"],
+            "for '--since <DURATION>': at most 12y",
+        ),
+        (
+            &["--timeout", "18446744073709551615s"],
+            "for '--timeout <DURATION>': at most 1h",
+        ),
+        (
+            &["--timeout", "2h"],
+            "for '--timeout <DURATION>': at most 1h",
+        ),
+        (
+            &["--as-of", "9999-12-31T23:59:59-05:00"],
+            "--as-of '9999-12-31T23:59:59-05:00' is outside the calendar in UTC",
+        ),
+        (
+            &["--as-of", "+999999-12-31T23:59:59Z"],
+            "is not an RFC 3339 time",
+        ),
+    ];
+    for (flag, expected) in flags {
+        let commands: Vec<Vec<&str>> = if flag[0] == "--as-of" {
+            vec![
+                vec!["check", "--from", &healthy],
+                [&["check"][..], &live].concat(),
+                [&["collect"][..], &live].concat(),
+            ]
+        } else {
+            vec![
+                vec!["check", "--from", &healthy],
+                [&["check"][..], &live].concat(),
+                [&["collect"][..], &live].concat(),
+                vec!["lint", &lint_file, "--live", "--subscription", live[5]],
+            ]
+        };
+        for command in commands {
+            let args = [&command[..], flag].concat();
+            let out = kvdiag_env(&args, &[]);
+            let err = stderr(&out);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+            assert!(
+                err.starts_with("kvdiag: error: ") && err.contains(expected),
+                "{args:?}: {err}"
+            );
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+            assert!(out.stdout.is_empty(), "{args:?}");
+        }
+    }
+}
+
+/// The ends of the calendar are accepted `--as-of` moments: a replay judges the evidence then,
+/// and the longest `--since` still has a window.
+#[test]
+fn as_of_at_the_ends_of_the_calendar_replays() {
+    for as_of in [
+        "9999-12-31T23:59:59Z",
+        "9999-12-31T23:59:59.999999999Z",
+        "0000-01-01T00:00:00Z",
+    ] {
+        for (name, _) in common::scenarios() {
+            let path = scenario(&name);
+            let out = kvdiag(&[
+                "check", "--from", &path, "-o", "json", "--as-of", as_of, "--since", "12y",
+            ]);
+            let err = stderr(&out);
+            assert!(
+                matches!(out.status.code(), Some(0 | 1 | 3)),
+                "{name} --as-of {as_of}: {err}"
+            );
+            assert!(err.is_empty(), "{name} --as-of {as_of}: {err}");
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(v["as_of"], as_of.replace(".999999999", ""));
+        }
+    }
+}
+
+/// Live reads with `--as-of` at the end of the calendar and the longest `--since`: the window
+/// reaches from 9987 to 9999 and nothing panics; `collect` writes a bundle that replays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_reads_at_the_end_of_the_calendar_never_panic() {
+    let bundle = common::repo().join("fixtures/scenarios/healthy.json");
+    let mock = common::mock_azure::MockAzure::serve(&bundle).await;
+    let az = common::fake_az::FakeAz::new("calendar-end");
+    let mut env = mock.env();
+    env.push(("PATH".into(), az.path()));
+    let out_file =
+        std::env::temp_dir().join(format!("kvdiag-calendar-end-{}.json", std::process::id()));
+    let live = [
+        "--app",
+        "ca-orders-web",
+        "--rg",
+        "rg-orders",
+        "--subscription",
+        "3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90",
+        "--auth",
+        "azure-cli",
+        "--as-of",
+        "9999-12-31T23:59:59Z",
+        "--since",
+        "12y",
+    ];
+    let path = out_file.display().to_string();
+    let runs: [Vec<&str>; 2] = [
+        [&["check"][..], &live, &["-o", "json"]].concat(),
+        [&["collect"][..], &live, &["-o", &path]].concat(),
+    ];
+    for args in runs {
+        let env = env.clone();
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let out = tokio::task::spawn_blocking(move || {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            kvdiag_env(&args, &env)
+        })
+        .await
+        .unwrap();
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(matches!(out.status.code(), Some(0 | 1 | 3)), "{err}");
+    }
+    let replay = kvdiag(&["check", "--from", &path, "-o", "json"]);
+    assert!(
+        matches!(replay.status.code(), Some(0 | 1 | 3)),
+        "{}",
+        stderr(&replay)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&replay.stdout).unwrap();
+    assert_eq!(v["as_of"], "9999-12-31T23:59:59Z");
+    std::fs::remove_file(&out_file).ok();
+}

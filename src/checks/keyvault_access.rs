@@ -498,8 +498,8 @@ impl Reading<'_> {
         let vault_label = format!("vault '{}'", vault.name);
         match &result.outcome {
         Outcome::Granted { grant, deny_unread } => {
-            let recent = grant.created_on.filter(|c| now - *c < PROPAGATION);
-            let failed_after = log_says_denied.as_ref().is_some_and(|(e, _)| grant.created_on.is_none_or(|c| e.time > c + PROPAGATION));
+            let recent = grant.created_on.filter(|c| t::elapsed(now, *c) < PROPAGATION);
+            let failed_after = log_says_denied.as_ref().is_some_and(|(e, _)| grant.created_on.is_none_or(|c| t::elapsed(e.time, c) > PROPAGATION));
             if let Some(created) = recent {
                 tally.item(Status::Possible, format!("{who} was granted '{}' on {secret} {}; it may not have propagated, and the platform retries only on its 30-minute sync", grant.role, t::ago(now, created)), &r.secret);
                 tally.remedy(Remediation::run(format!("after a few minutes, set {secret} again to force an immediate sync"), commands::secret_set_keyvault(target, &r.secret, &r.url, r.identity.as_deref().unwrap_or("system"))));
@@ -514,7 +514,7 @@ impl Reading<'_> {
         }
         Outcome::Conditional { grant } => {
             // The platform being refused after the grant existed says the condition excludes it.
-            let refused = log_says_denied.as_ref().is_some_and(|(e, _)| grant.created_on.is_none_or(|c| e.time > c + PROPAGATION));
+            let refused = log_says_denied.as_ref().is_some_and(|(e, _)| grant.created_on.is_none_or(|c| t::elapsed(e.time, c) > PROPAGATION));
             let (status, verb) = if refused { (Status::Likely, "which most likely excludes") } else { (Status::Possible, "which may exclude") };
             tally.item(status, format!("{who} holds '{}' only under an ABAC condition, {verb} {secret}", grant.role), &r.secret);
             tally.remedy(Remediation::advice(format!("check the condition on the '{}' assignment at {}; it must allow secret '{}'", grant.role, grant.scope, r.secret)));

@@ -21,7 +21,9 @@
 use super::{Tally, commands, latest_sync, quoted};
 use crate::azure::time as t;
 use crate::logs::LogEvent;
-use crate::snapshot::{AppSecret, KvReference, Read, Revision, Snapshot, Workload, WorkloadKind};
+use crate::snapshot::{
+    AppSecret, KvReference, Read, Revision, Snapshot, Stamp, Workload, WorkloadKind,
+};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
 use time::{Duration, OffsetDateTime};
 
@@ -144,8 +146,10 @@ impl<'a> Consumer<'a> {
     fn plain(&self, tally: &mut Tally) {
         let target = &self.snapshot.target;
         let secret = quoted(&self.secret.name);
-        let modified = self.workload.last_modified_at;
-        let changed_after = modified.is_some_and(|m| m > self.created + GRACE);
+        let modified = self.workload.last_modified_at.at();
+        // Present but unusable: a write before the activity-log window cannot be excluded.
+        let modified_unreadable = matches!(self.workload.last_modified_at, Stamp::Unusable(_));
+        let changed_after = modified.is_some_and(|m| t::elapsed(m, self.created) > GRACE);
         let restart = Remediation::run(
             format!(
                 "restart revision '{}' so its replicas read the current value",
@@ -164,7 +168,8 @@ impl<'a> Consumer<'a> {
                 let made_revision = |at: OffsetDateTime| {
                     revisions.iter().any(|r| {
                         r.created.is_some_and(|c| {
-                            c >= at - Duration::minutes(1) && c <= at + Duration::minutes(5)
+                            let after = t::elapsed(c, at);
+                            after >= Duration::minutes(-1) && after <= Duration::minutes(5)
                         })
                     })
                 };
@@ -172,7 +177,7 @@ impl<'a> Consumer<'a> {
                     .iter()
                     .filter(|e| {
                         e.is_successful_app_write()
-                            && e.time > self.created + GRACE
+                            && t::elapsed(e.time, self.created) > GRACE
                             && !made_revision(e.time)
                     })
                     .max_by_key(|e| e.time);
@@ -207,6 +212,11 @@ impl<'a> Consumer<'a> {
                         tally.evidence(Evidence::supports(format!("systemData.lastModifiedAt {} is after {} (any app-level write moves it)", t::display(modified.unwrap_or(self.created)), self.started()), "app").reproduce(commands::show_app(target, "systemData")));
                         tally.remedy(restart);
                     }
+                    None if modified_unreadable => tally.item(
+                        Status::Unlikely,
+                        format!("{secret}: no app write since {} in the activity-log window; systemData.lastModifiedAt could not be read, so an older write cannot be excluded", self.started()),
+                        &self.concern,
+                    ),
                     None => tally.item(
                         Status::RuledOut,
                         format!("{secret}: no app write since {}", self.started()),
@@ -370,12 +380,12 @@ impl<'a> Consumer<'a> {
                     self.snapshot,
                 ));
             }
-            _ if version_time + SYNC_WINDOW <= self.created => {
+            _ if t::elapsed(self.created, version_time) >= SYNC_WINDOW => {
                 // The version existed well before the revision started, which then read the
                 // platform's synced value; the log window simply holds no success to show it.
                 tally.item(Status::Unlikely, format!("{secret}: {changed}, well before {}; no successful sync in the log window confirms it", self.started()), &self.concern);
             }
-            _ if now - version_time <= SYNC_WINDOW => {
+            _ if t::elapsed(now, version_time) <= SYNC_WINDOW => {
                 tally.item(Status::Possible, format!("{secret}: {changed} ({}); the platform picks it up within about 30 minutes", t::ago(now, version_time)), &self.concern);
                 tally.remedy(force_sync);
             }

@@ -69,6 +69,18 @@ impl SystemLogEntry {
         entries.sort_by_key(|e| std::cmp::Reverse(e.time));
         entries
     }
+
+    /// The first `TimeGenerated` cell that is present but unusable, for a gap.
+    pub fn unusable_time(body: &Value) -> Option<String> {
+        let table = json::array(body, "/tables").first()?;
+        let column = json::array(table, "/columns").iter().position(|c| {
+            json::string(c, "/name").is_some_and(|n| n.eq_ignore_ascii_case("TimeGenerated"))
+        })?;
+        (0..json::array(table, "/rows").len()).find_map(|i| {
+            json::unusable(table, &format!("/rows/{i}/{column}"), false)
+                .map(|cell| format!("tables[0].{cell} (TimeGenerated)"))
+        })
+    }
 }
 
 /// One activity-log event (`eventtypes/management/values`): a write on the app, or a role
@@ -134,6 +146,12 @@ impl ActivityEvent {
         }
         events.sort_by_key(|e| std::cmp::Reverse(e.time));
         events
+    }
+
+    /// The first `eventTimestamp` of a page that is present but unusable, for a gap.
+    pub fn unusable_time(body: &Value) -> Option<String> {
+        (0..json::array(body, "/value").len())
+            .find_map(|i| json::unusable(body, &format!("/value/{i}/eventTimestamp"), false))
     }
 
     fn parse(e: &Value) -> Option<ActivityEvent> {

@@ -67,6 +67,26 @@ impl Gap {
         }
     }
 
+    /// A gap for a 2xx response holding a time kvdiag needs that is present but unusable:
+    /// garbled, or outside the calendar (past year 9999 in UTC, unix seconds beyond any date).
+    /// `field` names it with its value; `whole` says the response was not used at all (the
+    /// evidence rests on its times), else only the time was taken as unknown.
+    pub fn out_of_range(response: &Response, field: &str, whole: bool) -> Gap {
+        let consequence = if whole {
+            "nothing in this response is used"
+        } else {
+            "it is taken as unknown"
+        };
+        Gap {
+            request: response.request_line(),
+            status: response.status,
+            why: format!(
+                "timestamp out of range: {field} is not a time kvdiag can read; {consequence}"
+            ),
+            needs: "no permission: Azure recorded a time kvdiag cannot use; read it again, or look at the field with az".into(),
+        }
+    }
+
     /// A gap for a 2xx response whose body could not be understood.
     pub fn malformed(response: &Response, route: &Route, what: &str) -> Gap {
         Gap {

@@ -17,6 +17,7 @@ mod workload;
 pub use environment::Environment;
 pub use events::{ActivityEvent, LogTable, RoleChange, SystemLogEntry};
 pub use gap::Gap;
+pub use json::Stamp;
 pub use rbac::{DenyAssignment, EVERYONE, RoleAssignment};
 pub use revision::Revision;
 pub use vault::{AccessPolicy, NetworkAcls, PrivateEndpoint, SecretVersion, Vault, VaultSecret};
@@ -303,6 +304,23 @@ fn not_read<T>(what: &str) -> Read<T> {
     ))
 }
 
+/// How a read treats a time it needs that is present but unusable (garbled, or outside the
+/// calendar): either way a gap names the response and the field, so a verdict that cannot
+/// decide says why.
+#[derive(Clone, Copy)]
+enum Times {
+    /// The response holds no time the snapshot reads.
+    None,
+    /// The time only refines the evidence, and the checkers already treat a missing one as
+    /// unknown (a revision without `createdTime` is inconclusive): the model keeps it as
+    /// unknown and everything else is used.
+    Refine(fn(&Value) -> Option<String>),
+    /// The evidence rests on its times (which event came first, whether a grant is old enough,
+    /// which version is newest, what lies inside the log window): a record dropped or misdated
+    /// could turn "not seen" into "ruled out", so nothing in the response is used.
+    Decide(fn(&Value) -> Option<String>),
+}
+
 struct Builder<'a> {
     bundle: &'a Bundle,
     routed: Vec<(Route, &'a Response)>,
@@ -339,12 +357,24 @@ impl<'a> Builder<'a> {
         what: &str,
         parse: impl FnOnce(&Value) -> Option<T>,
     ) -> Read<T> {
+        self.read_timed(wanted, describe, what, Times::None, parse)
+    }
+
+    /// [`Builder::read`] for a response holding times the evidence needs.
+    fn read_timed<T>(
+        &mut self,
+        wanted: Route,
+        describe: impl FnOnce() -> String,
+        what: &str,
+        times: Times,
+        parse: impl FnOnce(&Value) -> Option<T>,
+    ) -> Read<T> {
         let found = self
             .find(|r| *r == wanted)
             .map(|(r, resp)| (r.clone(), resp));
         match found {
             None => self.gap(Gap::missing(describe(), &wanted)),
-            Some((route, response)) => self.interpret(&route, response, what, parse),
+            Some((route, response)) => self.interpret(&route, response, what, times, parse),
         }
     }
 
@@ -353,6 +383,7 @@ impl<'a> Builder<'a> {
         route: &Route,
         response: &Response,
         what: &str,
+        times: Times,
         parse: impl FnOnce(&Value) -> Option<T>,
     ) -> Read<T> {
         if response.status == Some(404) && route.is_entity() {
@@ -367,13 +398,21 @@ impl<'a> Builder<'a> {
         }
         // Every Azure answer kvdiag reads is a JSON object; text (a proxy's HTML page, a
         // truncated body kept as a string) is malformed, never an empty result.
-        match response
-            .body
-            .as_ref()
-            .filter(|b| b.is_object())
-            .and_then(parse)
+        let body = response.body.as_ref().filter(|b| b.is_object());
+        if let (Times::Decide(unusable), Some(b)) = (times, body)
+            && let Some(field) = unusable(b)
         {
-            Some(value) => Read::Ok(value),
+            return self.gap(Gap::out_of_range(response, &field, true));
+        }
+        match body.and_then(parse) {
+            Some(value) => {
+                if let (Times::Refine(unusable), Some(b)) = (times, body)
+                    && let Some(field) = unusable(b)
+                {
+                    self.gap::<()>(Gap::out_of_range(response, &field, false));
+                }
+                Read::Ok(value)
+            }
             None => self.gap(Gap::malformed(response, route, what)),
         }
     }
@@ -402,10 +441,11 @@ impl<'a> Builder<'a> {
         } else {
             "container app"
         };
-        let workload = self.read(
+        let workload = self.read_timed(
             wanted.clone(),
             || format!("GET {}", target.resource_id()),
             what,
+            Times::Refine(Workload::unusable_time),
             |b| Workload::parse(kind, b),
         );
         if let Read::NotFound(detail) = &workload {
@@ -456,12 +496,13 @@ impl<'a> Builder<'a> {
     fn read_around(&mut self, s: &mut Snapshot, w: &Workload) {
         let app_id = ids::normalize(&s.target.resource_id());
         if w.kind == WorkloadKind::App {
-            s.revisions = self.read(
+            s.revisions = self.read_timed(
                 Route::Revisions {
                     app_id: app_id.clone(),
                 },
                 || format!("GET {}/revisions", s.target.resource_id()),
                 "revision list",
+                Times::Refine(Revision::unusable_time),
                 |b| Some(Revision::parse_list(b)),
             );
         }
@@ -481,12 +522,13 @@ impl<'a> Builder<'a> {
         self.read_rbac(s, w);
         self.read_logs(s);
         let resource_id = s.target.resource_id();
-        s.activity = self.read(Route::ActivityLog { resource_group: None }, || format!("GET /subscriptions/{}/providers/Microsoft.Insights/eventtypes/management/values?$filter=resourceUri eq '{resource_id}'", s.target.subscription), "activity log page", |b| Some(ActivityEvent::parse_list(b)));
+        s.activity = self.read_timed(Route::ActivityLog { resource_group: None }, || format!("GET /subscriptions/{}/providers/Microsoft.Insights/eventtypes/management/values?$filter=resourceUri eq '{resource_id}'", s.target.subscription), "activity log page", Times::Decide(ActivityEvent::unusable_time), |b| Some(ActivityEvent::parse_list(b)));
         for group in vault_groups(s) {
-            let read = self.read(
+            let read = self.read_timed(
                 Route::ActivityLog { resource_group: Some(group.clone()) },
                 || format!("GET /subscriptions/{}/providers/Microsoft.Insights/eventtypes/management/values?$filter=resourceGroupName eq '{}'", ids::segment_after(&group, "subscriptions").unwrap_or_default(), ids::last_segment(&group)),
                 "activity log page",
+                Times::Decide(ActivityEvent::unusable_time),
                 |b| Some(ActivityEvent::parse_list(b)),
             );
             s.vault_activity.insert(group, read);
@@ -532,23 +574,25 @@ impl<'a> Builder<'a> {
                 Some(Read::Ok(vault)) => {
                     let vault_id = ids::normalize(&vault.id);
                     let secret_path = format!("{}/secrets/{}", vault.id, parsed.secret);
-                    let metadata = self.read(
+                    let metadata = self.read_timed(
                         Route::VaultSecret {
                             vault_id,
                             secret: key.1.clone(),
                         },
                         || format!("GET {secret_path}"),
                         "Key Vault secret",
+                        Times::Decide(VaultSecret::unusable_time),
                         VaultSecret::parse,
                     );
                     let host = parsed.host.clone();
-                    let versions = self.read(
+                    let versions = self.read_timed(
                         Route::SecretVersions {
                             host: host.clone(),
                             secret: key.1.clone(),
                         },
                         || format!("GET https://{host}/secrets/{}/versions", parsed.secret),
                         "secret version list",
+                        Times::Decide(SecretVersion::unusable_time),
                         |b| b.get("value").map(|_| SecretVersion::parse_list(b)),
                     );
                     (metadata, versions)
@@ -643,10 +687,11 @@ impl<'a> Builder<'a> {
             {
                 continue;
             }
-            let assignments = self.read(
+            let assignments = self.read_timed(
                 Route::RoleAssignments { scope: scope.clone(), principal: Some(principal.clone()) },
                 || format!("GET {display}/providers/Microsoft.Authorization/roleAssignments?$filter=atScope() and assignedTo('{principal}')"),
                 "role assignment list",
+                Times::Decide(RoleAssignment::unusable_time),
                 |b| b.get("value").map(|_| RoleAssignment::parse_list(b)),
             );
             s.role_listings.push(RoleListing {
@@ -667,9 +712,9 @@ impl<'a> Builder<'a> {
                 .find(|r| *r == Route::RoleDefinition { guid: guid.clone() })
                 .map(|(r, resp)| (r.clone(), resp));
             let read = match (recorded, roles::builtin(&guid)) {
-                (Some((route, response)), _) if response.ok() => self.interpret(&route, response, "role definition", rbac::parse_role_definition),
+                (Some((route, response)), _) if response.ok() => self.interpret(&route, response, "role definition", Times::None, rbac::parse_role_definition),
                 (_, Some(builtin)) => Read::Ok(builtin),
-                (Some((route, response)), None) => self.interpret(&route, response, "role definition", rbac::parse_role_definition),
+                (Some((route, response)), None) => self.interpret(&route, response, "role definition", Times::None, rbac::parse_role_definition),
                 (None, None) => self.gap(Gap::missing(
                     format!("GET /subscriptions/{}/providers/Microsoft.Authorization/roleDefinitions/{guid}", s.target.subscription),
                     &Route::RoleDefinition { guid: guid.clone() },
@@ -707,13 +752,15 @@ impl<'a> Builder<'a> {
             Some((route, response)) => {
                 // Rows after "now" do not exist for an `--as-of` replay.
                 let now = s.now;
-                let read = self.interpret(&route, response, "Log Analytics query result", |b| {
-                    b.get("tables").map(|_| {
-                        let mut rows = SystemLogEntry::parse_query(b);
-                        rows.retain(|r| r.time <= now);
-                        rows
-                    })
-                });
+                let times = Times::Decide(SystemLogEntry::unusable_time);
+                let read =
+                    self.interpret(&route, response, "Log Analytics query result", times, |b| {
+                        b.get("tables").map(|_| {
+                            let mut rows = SystemLogEntry::parse_query(b);
+                            rows.retain(|r| r.time <= now);
+                            rows
+                        })
+                    });
                 if let (Read::Ok(_), Some(code)) = (&read, response.error_code()) {
                     // 200 with a top-level error (PartialError): rows may be missing.
                     let mut gap = Gap::from_response(response, &route);

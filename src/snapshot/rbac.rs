@@ -37,6 +37,12 @@ impl RoleAssignment {
             })
             .collect()
     }
+
+    /// The first `createdOn` of a listing that is present but unusable, for a gap.
+    pub fn unusable_time(body: &Value) -> Option<String> {
+        (0..json::array(body, "/value").len())
+            .find_map(|i| json::unusable(body, &format!("/value/{i}/properties/createdOn"), false))
+    }
 }
 
 /// Parses a role definition GET body.

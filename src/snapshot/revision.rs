@@ -53,6 +53,13 @@ impl Revision {
             .collect()
     }
 
+    /// The first `createdTime` of a list response that is present but unusable, for a gap.
+    pub fn unusable_time(body: &Value) -> Option<String> {
+        (0..json::array(body, "/value").len()).find_map(|i| {
+            json::unusable(body, &format!("/value/{i}/properties/createdTime"), false)
+        })
+    }
+
     /// True when provisioning or running failed.
     pub fn failed(&self) -> bool {
         let is_failed = |s: &Option<String>| {

@@ -149,7 +149,17 @@ impl VaultSecret {
                 .and_then(|u| keyvault_url::version_of(&u)),
         })
     }
+
+    /// The first attribute time that is present but unusable, for a gap.
+    pub fn unusable_time(body: &Value) -> Option<String> {
+        UNIX_ATTRIBUTES
+            .iter()
+            .find_map(|a| json::unusable(body, &format!("/properties/attributes/{a}"), true))
+    }
 }
+
+/// Key Vault's attribute times, in unix seconds.
+const UNIX_ATTRIBUTES: [&str; 4] = ["nbf", "exp", "created", "updated"];
 
 /// One version from the data-plane list (`GET /secrets/{name}/versions`).
 #[derive(Debug, Clone)]
@@ -182,5 +192,14 @@ impl SecretVersion {
             .collect();
         versions.sort_by_key(|v| v.created);
         versions
+    }
+
+    /// The first attribute time of a page that is present but unusable, for a gap.
+    pub fn unusable_time(body: &Value) -> Option<String> {
+        (0..json::array(body, "/value").len()).find_map(|i| {
+            UNIX_ATTRIBUTES
+                .iter()
+                .find_map(|a| json::unusable(body, &format!("/value/{i}/attributes/{a}"), true))
+        })
     }
 }

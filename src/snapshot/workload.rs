@@ -4,11 +4,12 @@
 //! `keyVaultUrl` and `identity` only, and an env var's plain `value` is reduced to the one fact
 //! kvdiag needs (does it look like a `secretref:` the CLI did not turn into a reference).
 
-use super::json;
+use super::json::{self, Stamp};
 use crate::azure::ids;
 use serde::Serialize;
 use serde_json::Value;
-use time::OffsetDateTime;
+
+const LAST_MODIFIED_AT: &str = "/systemData/lastModifiedAt";
 
 /// App or job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -29,7 +30,7 @@ pub struct Workload {
     pub latest_revision: Option<String>,
     pub latest_ready_revision: Option<String>,
     /// `systemData.lastModifiedAt`: moves on *any* app-level write.
-    pub last_modified_at: Option<OffsetDateTime>,
+    pub last_modified_at: Stamp,
     pub outbound_ips: Vec<String>,
     /// `Single` (the default) or `Multiple`.
     pub active_revisions_mode: String,
@@ -277,7 +278,7 @@ impl Workload {
                 .or_else(|| json::string(body, "/properties/managedEnvironmentId")),
             latest_revision: json::string(body, "/properties/latestRevisionName"),
             latest_ready_revision: json::string(body, "/properties/latestReadyRevisionName"),
-            last_modified_at: json::time(body, "/systemData/lastModifiedAt"),
+            last_modified_at: json::stamp(body, LAST_MODIFIED_AT),
             outbound_ips: json::strings(body, "/properties/outboundIpAddresses"),
             active_revisions_mode: json::string(&config, "/activeRevisionsMode")
                 .unwrap_or_else(|| "Single".into()),
@@ -287,6 +288,11 @@ impl Workload {
             template,
             event_scale_rules,
         })
+    }
+
+    /// `systemData.lastModifiedAt` when it is present but unusable, for a gap.
+    pub fn unusable_time(body: &Value) -> Option<String> {
+        json::unusable(body, LAST_MODIFIED_AT, false)
     }
 
     /// The secret with exactly this name.
