@@ -201,7 +201,7 @@ pub const MAX_SINCE: std::time::Duration = std::time::Duration::from_secs(4383 *
 /// A run reads one app or job: a few dozen requests, 16 at a time by default, each try at most
 /// 30 s and retried at most 3 times after at most 60 s, so even a throttled run ends within
 /// minutes. An hour is a ceiling for typos, not a limit anyone meets, and it keeps the
-/// session's deadline (`Instant::now() + timeout`) far from overflowing.
+/// session's deadline far from the clock's limits.
 pub const MAX_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3600);
 
 fn duration(text: &str) -> Result<std::time::Duration, String> {

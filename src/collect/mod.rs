@@ -84,8 +84,13 @@ pub struct Window {
 }
 
 impl Window {
+    /// The window's first moment. The flags are bounded so that this stays in the calendar;
+    /// should it not, the window starts at the calendar's first moment instead of panicking.
     fn start(&self) -> OffsetDateTime {
-        self.now - self.since
+        time::Duration::try_from(self.since)
+            .ok()
+            .and_then(|since| self.now.checked_sub(since))
+            .unwrap_or(time::PrimitiveDateTime::MIN.assume_utc())
     }
 }
 
