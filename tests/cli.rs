@@ -266,14 +266,7 @@ fn out_of_range_time_flags_are_one_line_and_exit_2() {
         .unwrap()
         .display()
         .to_string();
-    let live = [
-        "--app",
-        "ca-orders-web",
-        "--rg",
-        "rg-orders",
-        "--subscription",
-        "3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90",
-    ];
+    let live = common::LAB_TARGET;
     let flags: [(&[&str], &str); 6] = [
         (
             &["--since", "20000y"],
@@ -369,19 +362,17 @@ async fn live_reads_at_the_end_of_the_calendar_never_panic() {
     let out_file =
         std::env::temp_dir().join(format!("kvdiag-calendar-end-{}.json", std::process::id()));
     let live = [
-        "--app",
-        "ca-orders-web",
-        "--rg",
-        "rg-orders",
-        "--subscription",
-        "3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90",
-        "--auth",
-        "azure-cli",
-        "--as-of",
-        "9999-12-31T23:59:59Z",
-        "--since",
-        "12y",
-    ];
+        common::LAB_TARGET.as_slice(),
+        &[
+            "--auth",
+            "azure-cli",
+            "--as-of",
+            "9999-12-31T23:59:59Z",
+            "--since",
+            "12y",
+        ],
+    ]
+    .concat();
     let path = out_file.display().to_string();
     let runs: [Vec<&str>; 2] = [
         [&["check"][..], &live, &["-o", "json"]].concat(),

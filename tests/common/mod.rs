@@ -55,6 +55,16 @@ pub const SCRUBBED: &[&str] = &[
     "NO_COLOR",
 ];
 
+/// The lab app as `--app … --rg … --subscription …` flags.
+pub const LAB_TARGET: [&str; 6] = [
+    "--app",
+    "ca-orders-web",
+    "--rg",
+    "rg-orders",
+    "--subscription",
+    "3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90",
+];
+
 pub fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
 }
