@@ -185,28 +185,29 @@ async fn list(client: &SecretClient, secret: &str, template: Response) -> Respon
 /// SDK failed at. A body that is not a version list is `decode`, and its text is never quoted:
 /// serde's message would quote the unexpected value.
 fn from_error(e: azure_core::Error, template: Response) -> Response {
-    let error = match e.kind() {
-        ErrorKind::HttpResponse {
-            status,
-            raw_response,
-            ..
-        } => {
-            return Response {
-                status: Some(u16::from(*status)),
-                body: raw_response
-                    .as_ref()
-                    .and_then(|r| parse_body(r.body().as_ref())),
-                headers: raw_response.as_ref().and_then(|r| kept(r.headers())),
-                ..template
-            };
-        }
-        _ if failure_in(&e).is_some() => failure_in(&e).cloned().unwrap_or(Failure::Timeout),
-        ErrorKind::Credential => Failure::Credential(first_line(&error_chain(&e))),
-        ErrorKind::DataConversion => {
+    if let ErrorKind::HttpResponse {
+        status,
+        raw_response,
+        ..
+    } = e.kind()
+    {
+        return Response {
+            status: Some(u16::from(*status)),
+            body: raw_response
+                .as_ref()
+                .and_then(|r| parse_body(r.body().as_ref())),
+            headers: raw_response.as_ref().and_then(|r| kept(r.headers())),
+            ..template
+        };
+    }
+    let error = match (failure_in(&e), e.kind()) {
+        (Some(failure), _) => failure.clone(),
+        (None, ErrorKind::Credential) => Failure::Credential(first_line(&error_chain(&e))),
+        (None, ErrorKind::DataConversion) => {
             Failure::Decode("the answer is not a Key Vault version list".into())
         }
-        ErrorKind::Connection => Failure::Connect(first_line(&error_chain(&e))),
-        _ => Failure::Transport(first_line(&error_chain(&e))),
+        (None, ErrorKind::Connection) => Failure::Connect(first_line(&error_chain(&e))),
+        (None, _) => Failure::Transport(first_line(&error_chain(&e))),
     };
     Response {
         error: Some(error.to_string()),
