@@ -7,4 +7,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --locked --test robustness hostile:: -- --nocapture --test-threads 1 2>&1 \
-  | grep -E "worst wall time|peak RSS|test result" 
+  | grep -E "worst wall time|peak RSS|hung az|test result"

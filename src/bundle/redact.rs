@@ -76,6 +76,12 @@ const CREDENTIAL_KEYS: &[&str] = &[
     "password",
     "certificatepassword",
     "certificatevalue",
+    // A managed environment's telemetry credentials (Application Insights ingestion keys for
+    // Dapr and the environment's OpenTelemetry export): nothing kvdiag decides reads them.
+    "dapraiinstrumentationkey",
+    "dapraiconnectionstring",
+    "instrumentationkey",
+    "connectionstring",
 ];
 
 /// Fragments of a Dapr metadata item's `name` that make its `value` a credential (lower case).
@@ -619,5 +625,19 @@ mod tests {
         assert_eq!(serde_json::to_string(&bundle).unwrap(), once);
         let again = Bundle::parse(&once, "again").unwrap();
         assert_eq!(serde_json::to_string(&again).unwrap(), once);
+    }
+
+    #[test]
+    fn environment_telemetry_keys_are_credentials() {
+        let text = r#"{"kvdiag_bundle":1,"target":{"subscription":"s","resource_group":"rg","app":"a"},
+          "collected_at":"2026-11-20T10:30:00Z","responses":[
+          {"method":"GET","service":"arm","path":"/env","status":200,
+           "body":{"properties":{"daprAIInstrumentationKey":"DAPR-IK","daprAIConnectionString":"InstrumentationKey=DAPR-CS",
+                   "appInsightsConfiguration":{"connectionString":"InstrumentationKey=AI-CS"},"workloadProfiles":null}}}]}"#;
+        let out = serde_json::to_string(&crate::bundle::Bundle::parse(text, "t").unwrap()).unwrap();
+        for leaked in ["DAPR-IK", "DAPR-CS", "AI-CS"] {
+            assert!(!out.contains(leaked), "{leaked} survived: {out}");
+        }
+        assert!(out.contains("\"workloadProfiles\":null"));
     }
 }

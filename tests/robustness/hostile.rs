@@ -516,6 +516,7 @@ async fn a_hung_credential_is_killed_at_the_deadline() {
         "took {:?}",
         run.wall
     );
+    eprintln!("hung az with --timeout 3s: exit 2 after {:?}", run.wall);
     let pid = std::fs::read_to_string(&pid_file).expect("the fake az ran");
     let status = std::fs::read_to_string(format!("/proc/{}/status", pid.trim()));
     let alive = status.is_ok_and(|s| {
