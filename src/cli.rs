@@ -193,7 +193,7 @@ pub struct LintArgs {
 /// workspace at most 12 years, so a longer window reads nothing more. The bound also keeps the
 /// window's start (`--as-of` minus `--since`) inside the calendar for every `--as-of` that
 /// [`parse_as_of`] accepts (year 0 minus 12 years is far above `time`'s year -9999), so the
-/// collector's `now - since` cannot overflow.
+/// collector's window start cannot overflow.
 pub const MAX_SINCE: std::time::Duration = std::time::Duration::from_secs(4383 * 86_400);
 
 /// The longest `--timeout`: one hour.
@@ -458,8 +458,8 @@ fn parse_as_of(text: Option<&str>) -> anyhow::Result<Option<time::OffsetDateTime
 }
 
 /// The read window ending at `now`. [`MAX_SINCE`] and [`parse_as_of`] already keep its start
-/// inside the calendar; checking here too means no flag combination reaches the collector's
-/// `now - since` unless it is defined.
+/// inside the calendar; checking here too means no flag combination reaches the collector with
+/// a window whose start it cannot compute.
 fn window(now: time::OffsetDateTime, since: std::time::Duration) -> anyhow::Result<Window> {
     let start = time::Duration::try_from(since)
         .ok()
