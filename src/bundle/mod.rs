@@ -1,6 +1,6 @@
 //! Evidence bundle v1: the recorded Azure responses a verdict is built from.
 //!
-//! The format is normative in DESIGN.md ("Evidence bundle v1") and described for users in
+//! The format is described for users, with the request plan, in
 //! `docs/bundle.md`. A bundle is loaded, validated and redacted here; nothing downstream ever
 //! sees a secret value or a token that a careless producer left in it. A bundle is also written
 //! here ([`Bundle::to_text`], [`write_file`]): redacted again, atomically, mode 0600.
@@ -9,7 +9,7 @@ mod redact;
 mod route;
 mod write;
 
-pub(crate) use redact::KEPT_HEADERS;
+pub(crate) use redact::is_kept_header;
 pub use redact::redact;
 pub use route::{Route, route};
 pub use write::write_file;

@@ -4,7 +4,7 @@
 //! secret material in a bundle: a `value` on an app secret (a PUT body saved by mistake), a
 //! `listSecrets` answer, a Log Analytics `sharedKey`, a bearer token in a header. Loading always
 //! redacts, and so does live collection before `collect` writes a bundle, so no checker, no
-//! renderer and no bundle file can leak one (DESIGN.md, "Read-only and secret-safe").
+//! renderer and no bundle file can leak one (README, "Security model").
 //!
 //! The rules, applied to every response body and request body (key names compare without case,
 //! since Azure spells the same field `requestbody` in one place and `requestBody` in another):
@@ -118,12 +118,16 @@ pub fn redact(bundle: &mut Bundle) {
     }
 }
 
+/// True for a header a bundle keeps: [`KEPT_HEADERS`] and the `x-ms-ratelimit-remaining*`
+/// counters (compared without case).
+pub(crate) fn is_kept_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    KEPT_HEADERS.contains(&name.as_str()) || name.starts_with("x-ms-ratelimit-remaining")
+}
+
 fn redact_response(response: &mut Response) {
     if let Some(headers) = &mut response.headers {
-        headers.retain(|name, _| {
-            let name = name.to_ascii_lowercase();
-            KEPT_HEADERS.contains(&name.as_str()) || name.starts_with("x-ms-ratelimit-remaining")
-        });
+        headers.retain(|name, _| is_kept_header(name));
     }
     if returns_secret_values(response) {
         if response.body.is_some() {

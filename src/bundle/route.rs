@@ -2,7 +2,7 @@
 //!
 //! The snapshot builder finds responses by what they are, not by exact URL: paths compare
 //! without case and `api-version` is ignored, so a bundle recorded with another api-version or
-//! by another tool still replays (DESIGN.md, "Evidence bundle v1").
+//! by another tool still replays (docs/bundle.md, "How responses are found").
 
 use super::{Response, Service};
 use crate::azure::ids;

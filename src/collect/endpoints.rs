@@ -2,7 +2,8 @@
 //! clouds set (`KVDIAG_ARM_ENDPOINT`, `KVDIAG_LOG_ANALYTICS_ENDPOINT`, `KVDIAG_KEYVAULT_ENDPOINT`).
 //!
 //! Plain `http` is accepted only for loopback hosts: a bearer token must never cross a network in
-//! clear text (azure-reference.md §8.3 for the cloud table).
+//! clear text. Cloud endpoints: `az cloud show --name AzureCloud|AzureUSGovernment|AzureChinaCloud`
+//! (https://learn.microsoft.com/cli/azure/manage-clouds-azure-cli).
 
 use clap::ValueEnum;
 use std::net::IpAddr;

@@ -15,7 +15,8 @@
 //! http, even to loopback). The SDK's own retries are off: [`Session`] retries.
 //!
 //! Real Key Vault answers a version list of a secret that does not exist with 200 and an empty
-//! page (shared/notes/rust-sdk-spike), so zero versions means "no such secret".
+//! page (observed against the service; the SDK surfaces no 404 for it), so zero versions means
+//! "no such secret".
 
 use super::auth::Credentials;
 use super::endpoints::Endpoints;
@@ -251,16 +252,11 @@ fn first_line(text: &str) -> String {
 
 /// The headers a bundle keeps, from an SDK answer.
 fn kept(headers: &Headers) -> Option<BTreeMap<String, String>> {
-    let mut map = reqwest::header::HeaderMap::new();
-    for (name, value) in headers.iter() {
-        if let (Ok(name), Ok(value)) = (
-            reqwest::header::HeaderName::from_bytes(name.as_str().as_bytes()),
-            reqwest::header::HeaderValue::from_str(value.as_str()),
-        ) {
-            map.insert(name, value);
-        }
-    }
-    super::rest::kept_headers(&map)
+    super::rest::kept_headers(
+        headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    )
 }
 
 /// kvdiag's transport under the SDK: guard, endpoint override, bounded read, limit, log.

@@ -49,7 +49,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-/// api-versions of the request plan (docs/bundle.md; newest stable per azure-reference.md).
+/// api-versions of the request plan (docs/bundle.md lists each read with its api-version; the
+/// newest stable in https://github.com/Azure/azure-rest-api-specs).
 pub const API_APP: &str = "2025-07-01";
 pub const API_MSI: &str = "2023-01-31";
 pub const API_GRAPH: &str = "2024-04-01";

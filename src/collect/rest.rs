@@ -10,7 +10,7 @@ use super::endpoints::{Endpoints, join};
 use super::guard;
 use super::http::{Failure, Http, transport_failure};
 use super::session::Session;
-use crate::bundle::{KEPT_HEADERS, Response, Service};
+use crate::bundle::{Response, Service, is_kept_header};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -205,7 +205,9 @@ impl Rest {
                             Ok(answer) => Response {
                                 status: Some(answer.status),
                                 body: parse_body(&answer.body),
-                                headers: kept_headers(&answer.headers),
+                                headers: kept_headers(answer.headers.iter().filter_map(
+                                    |(name, value)| Some((name.as_str(), value.to_str().ok()?)),
+                                )),
                                 ..call.recorded()
                             },
                         }
@@ -236,15 +238,15 @@ pub fn parse_body(bytes: &[u8]) -> Option<Value> {
     }))
 }
 
-/// The response headers a bundle keeps (request ids, throttling state).
-pub fn kept_headers(headers: &reqwest::header::HeaderMap) -> Option<BTreeMap<String, String>> {
+/// The response headers a bundle keeps (request ids, throttling state), from any header list:
+/// reqwest's, or the Key Vault SDK's.
+pub fn kept_headers<'a>(
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<BTreeMap<String, String>> {
     let kept: BTreeMap<String, String> = headers
-        .iter()
-        .filter(|(name, _)| {
-            let name = name.as_str();
-            KEPT_HEADERS.contains(&name) || name.starts_with("x-ms-ratelimit-remaining")
-        })
-        .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_string())))
+        .into_iter()
+        .filter(|(name, _)| is_kept_header(name))
+        .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
         .collect();
     (!kept.is_empty()).then_some(kept)
 }

@@ -1,7 +1,8 @@
 //! Revisions of a Container App (`.../containerApps/{app}/revisions`).
 //!
 //! A revision's `template` is the snapshot taken when it was created: it, not the app's current
-//! template, says what a running revision references (azure-reference.md §3.2).
+//! template, says what a running revision references: a revision is an immutable snapshot of
+//! the app's template (https://learn.microsoft.com/azure/container-apps/revisions).
 
 use super::json;
 use super::workload::Template;

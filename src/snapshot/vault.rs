@@ -13,7 +13,8 @@ pub struct Vault {
     pub name: String,
     pub tenant_id: Option<String>,
     /// `enableRbacAuthorization`; absent means access policies for vaults created before
-    /// api-version 2026-02-01 (azure-reference.md §4.1).
+    /// api-version 2026-02-01 (README, lint rule `keyvault-permission-model-implicit`;
+    /// https://learn.microsoft.com/azure/key-vault/general/rbac-access-policy).
     pub rbac: Option<bool>,
     pub access_policies: Vec<AccessPolicy>,
     /// `Enabled` / `Disabled` (compare without case); absent means enabled.
