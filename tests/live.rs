@@ -7,7 +7,7 @@ mod common;
 
 use common::fake_az::{FakeAz, TOKEN};
 use common::mock_azure::{Fault, MockAzure};
-use common::{strings, target_args};
+use common::{gaps, json, no_token, status_of, strings, target_args};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Output;
@@ -82,25 +82,6 @@ impl Live {
             self.mock.violations(),
             Vec::<String>::new(),
             "{scenario}: forbidden requests"
-        );
-    }
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not JSON ({e}): {}\nstderr: {}",
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    })
-}
-
-fn no_token(o: &Output, what: &str) {
-    for stream in [&o.stdout, &o.stderr] {
-        assert!(
-            !String::from_utf8_lossy(stream).contains(TOKEN),
-            "{what}: the token leaked into the output"
         );
     }
 }
@@ -223,20 +204,6 @@ async fn scenario_with(
     let out = live.run("check", &args).await;
     live.assert_only_allowed_reads("lab");
     (out, live)
-}
-
-fn gaps(v: &Value) -> String {
-    v["gaps"].to_string()
-}
-
-fn status_of<'a>(v: &'a Value, id: &str) -> &'a str {
-    v["hypotheses"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|h| h["id"] == id)
-        .and_then(|h| h["status"].as_str())
-        .unwrap_or_else(|| panic!("no {id} in {v}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -399,17 +366,14 @@ async fn plain_http_to_a_non_loopback_host_is_refused() {
             "http://10.20.30.40:8080".to_string(),
         ),
     ];
-    let args = strings(&[
-        "check",
-        "--app",
-        "ca-orders-web",
-        "--rg",
-        "rg-orders",
-        "--subscription",
-        "3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90",
-        "--auth",
-        "azure-cli",
-    ]);
+    let args = strings(
+        &[
+            &["check"][..],
+            &common::LAB_TARGET,
+            &["--auth", "azure-cli"],
+        ]
+        .concat(),
+    );
     let out = kvdiag(&args, &env).await;
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -88,3 +88,40 @@ pub fn target_args(bundle: &Path) -> Vec<String> {
         b["collected_at"].as_str().unwrap(),
     ])
 }
+
+/// A kvdiag run's stdout as JSON, or a panic that shows both streams.
+pub fn json(o: &std::process::Output) -> Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+/// Fails when the fake `az`'s token appears in a run's stdout or stderr.
+pub fn no_token(o: &std::process::Output, what: &str) {
+    for stream in [&o.stdout, &o.stderr] {
+        assert!(
+            !String::from_utf8_lossy(stream).contains(fake_az::TOKEN),
+            "{what}: the token leaked into the output"
+        );
+    }
+}
+
+/// A verdict's gap list as text, to search.
+pub fn gaps(v: &Value) -> String {
+    v["gaps"].to_string()
+}
+
+/// The status of one hypothesis of a verdict.
+pub fn status_of<'a>(v: &'a Value, id: &str) -> &'a str {
+    v["hypotheses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == id)
+        .and_then(|h| h["status"].as_str())
+        .unwrap_or_else(|| panic!("no {id} in {v}"))
+}

@@ -6,10 +6,10 @@
 //! Every kvdiag run here is the built binary with the fake `az`, pointed at 127.0.0.1 only, and
 //! bounded twice: by its own `--timeout` and by a kill after [`HARD_LIMIT`].
 
-use crate::common::fake_az::{FakeAz, TOKEN};
+use crate::common::fake_az::FakeAz;
 use crate::common::hostile::{Hostile, HostileServer, gzip_bomb, run_measured};
 use crate::common::mock_azure::{Fault, MockAzure};
-use crate::common::{SCRUBBED, repo, strings, target_args};
+use crate::common::{SCRUBBED, gaps, json, no_token, repo, status_of, strings, target_args};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::Output;
@@ -49,28 +49,15 @@ struct Run {
 
 impl Run {
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "stdout is not JSON ({e}): {}\nstderr: {}",
-                String::from_utf8_lossy(&self.out.stdout),
-                String::from_utf8_lossy(&self.out.stderr)
-            )
-        })
+        json(&self.out)
     }
 
     fn gaps(&self) -> String {
-        self.json()["gaps"].to_string()
+        gaps(&self.json())
     }
 
     fn status_of(&self, id: &str) -> String {
-        self.json()["hypotheses"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|h| h["id"] == id)
-            .and_then(|h| h["status"].as_str())
-            .unwrap_or_else(|| panic!("no {id}"))
-            .to_string()
+        status_of(&self.json(), id).to_string()
     }
 
     /// No panic, no token in any output.
@@ -83,12 +70,7 @@ impl Run {
         );
         assert!(!stderr.contains("panicked"), "{what}: {stderr}");
         assert!(self.out.status.code().is_some(), "{what}: killed: {stderr}");
-        for stream in [&self.out.stdout, &self.out.stderr] {
-            assert!(
-                !String::from_utf8_lossy(stream).contains(TOKEN),
-                "{what}: the token is in the output"
-            );
-        }
+        no_token(&self.out, what);
     }
 }
 
