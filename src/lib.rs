@@ -23,6 +23,7 @@ pub mod collect;
 pub mod kql;
 pub mod lint;
 pub mod logs;
+pub mod plan;
 pub mod refusals;
 pub mod render;
 pub mod snapshot;

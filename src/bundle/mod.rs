@@ -58,6 +58,17 @@ pub enum Service {
     LogAnalytics,
 }
 
+impl Service {
+    /// The bundle's name for it (`arm`, `keyvault`, `log_analytics`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::Arm => "arm",
+            Service::Keyvault => "keyvault",
+            Service::LogAnalytics => "log_analytics",
+        }
+    }
+}
+
 /// Which app or job the evidence is about.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {

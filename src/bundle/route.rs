@@ -6,6 +6,7 @@
 
 use super::{Response, Service};
 use crate::azure::ids;
+use crate::plan::{self, Kind};
 
 /// What a response is. Ids and scopes are normalized (lower case, no trailing slash).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,11 +82,32 @@ impl Route {
                 | Route::RoleDefinition { .. }
         )
     }
-}
 
-const ROLE_ASSIGNMENTS: &str = "/providers/microsoft.authorization/roleassignments";
-const DENY_ASSIGNMENTS: &str = "/providers/microsoft.authorization/denyassignments";
-const ROLE_DEFINITIONS: &str = "/providers/microsoft.authorization/roledefinitions/";
+    /// The plan's read this response answers (`None` for anything kvdiag does not read).
+    pub fn kind(&self) -> Option<Kind> {
+        Some(match self {
+            Route::App { .. } => Kind::App,
+            Route::Job { .. } => Kind::Job,
+            Route::Revisions { .. } => Kind::Revisions,
+            Route::Environment { .. } => Kind::Environment,
+            Route::UserAssignedIdentity { .. } => Kind::UserAssignedIdentity,
+            Route::Vault { .. } => Kind::Vault,
+            Route::VaultList { .. } => Kind::VaultList,
+            Route::VaultSecret { .. } => Kind::VaultSecret,
+            Route::SecretVersions { .. } => Kind::SecretVersions,
+            Route::RoleAssignments { .. } => Kind::RoleAssignments,
+            Route::RoleDefinition { .. } => Kind::RoleDefinition,
+            Route::DenyAssignments { .. } => Kind::DenyAssignments,
+            Route::ResourceGraph => Kind::VaultLookup,
+            Route::ActivityLog {
+                resource_group: None,
+            } => Kind::AppActivity,
+            Route::ActivityLog { .. } => Kind::GroupActivity,
+            Route::LogQuery { .. } => Kind::SystemLogs,
+            Route::Other => return None,
+        })
+    }
+}
 
 /// Classifies a response by service and path.
 pub fn route(response: &Response) -> Route {
@@ -113,50 +135,47 @@ pub fn route(response: &Response) -> Route {
 }
 
 fn route_arm(path: &str, response: &Response) -> Route {
-    if let Some(scope) = path.strip_suffix(ROLE_ASSIGNMENTS) {
+    let piece = |p: &str| p.to_ascii_lowercase();
+    if let Some(scope) = path.strip_suffix(&piece(plan::ROLE_ASSIGNMENTS)) {
         let principal = response.param("$filter").and_then(principal_in_filter);
         return Route::RoleAssignments {
             scope: ids::normalize(scope),
             principal,
         };
     }
-    if let Some(scope) = path.strip_suffix(DENY_ASSIGNMENTS) {
+    if let Some(scope) = path.strip_suffix(&piece(plan::DENY_ASSIGNMENTS)) {
         return Route::DenyAssignments {
             scope: ids::normalize(scope),
         };
     }
-    if let Some((_, guid)) = path.split_once(ROLE_DEFINITIONS) {
+    if let Some((_, guid)) = path.split_once(&piece(plan::ROLE_DEFINITIONS)) {
         return Route::RoleDefinition {
             guid: guid.to_string(),
         };
     }
-    if path == "/providers/microsoft.resourcegraph/resources" {
+    if path == piece(plan::RESOURCE_GRAPH) {
         return Route::ResourceGraph;
     }
+    if let Some((subscription, rest)) = path
+        .strip_prefix("/subscriptions/")
+        .and_then(|p| p.split_once('/'))
+    {
+        let rest = format!("/{rest}");
+        if rest == piece(plan::VAULT_LIST) {
+            return Route::VaultList {
+                subscription: subscription.to_string(),
+            };
+        }
+        if rest == piece(plan::ACTIVITY_LOG) {
+            return Route::ActivityLog {
+                resource_group: response
+                    .param("$filter")
+                    .and_then(|f| quoted_after(f, "resourcegroupname eq '"))
+                    .map(|rg| format!("/subscriptions/{subscription}/resourcegroups/{rg}")),
+            };
+        }
+    }
     match segments(path).as_slice() {
-        [
-            "subscriptions",
-            subscription,
-            "providers",
-            "microsoft.keyvault",
-            "vaults",
-        ] => Route::VaultList {
-            subscription: subscription.to_string(),
-        },
-        [
-            "subscriptions",
-            subscription,
-            "providers",
-            "microsoft.insights",
-            "eventtypes",
-            "management",
-            "values",
-        ] => Route::ActivityLog {
-            resource_group: response
-                .param("$filter")
-                .and_then(|f| quoted_after(f, "resourcegroupname eq '"))
-                .map(|rg| format!("/subscriptions/{subscription}/resourcegroups/{rg}")),
-        },
         [
             "subscriptions",
             _,

@@ -41,10 +41,7 @@ pub fn check(service: Service, method: &str, url: &Url, base: &Url) -> Result<()
         headers: None,
     };
     let route = route(&probe);
-    let allowed_method = match route {
-        Route::ResourceGraph | Route::LogQuery { .. } => "POST",
-        _ => "GET",
-    };
+    let allowed_method = route.kind().map_or("GET", |k| k.spec().method);
     if method != allowed_method {
         return Err(format!("{method} {decoded} is not a read kvdiag makes"));
     }

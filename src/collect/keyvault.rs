@@ -25,7 +25,8 @@ use super::http::{Failure, Http, transport_failure};
 use super::rest::{MAX_PAGES, merge_page, parse_body};
 use super::session::Session;
 use crate::azure::keyvault_url::KeyVaultRef;
-use crate::bundle::{Response, Service};
+use crate::bundle::Response;
+use crate::plan::{self, api};
 use azure_core::error::ErrorKind;
 use azure_core::http::headers::{HeaderName, HeaderValue, Headers};
 use azure_core::http::{
@@ -37,9 +38,6 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use url::Url;
-
-/// The data-plane api-version kvdiag sends (the SDK's default, pinned so bundles say it).
-pub const API_VERSION: &str = "2025-07-01";
 
 /// Key Vault DNS suffixes of the clouds kvdiag knows; a reference to any other host is never
 /// sent a token.
@@ -81,12 +79,13 @@ impl KeyVault {
 
     /// `GET https://{vault}/secrets/{name}/versions`, every page, recorded as one response.
     pub async fn versions(&self, reference: &KeyVaultRef) -> Response {
+        let request = plan::Request::secret_versions(&reference.host, &reference.secret);
         let recorded = Response {
-            method: "GET".into(),
-            service: Service::Keyvault,
-            host: Some(reference.host.clone()),
-            path: format!("/secrets/{}/versions", reference.secret),
-            query: format!("api-version={API_VERSION}"),
+            method: request.method().into(),
+            service: request.service(),
+            query: request.query_string(),
+            host: request.host,
+            path: request.path,
             request_body: None,
             status: None,
             body: None,
@@ -120,7 +119,7 @@ impl KeyVault {
             session: self.session.clone(),
         }));
         let options = SecretClientOptions {
-            api_version: API_VERSION.into(),
+            api_version: api::KEYVAULT_DATA.into(),
             client_options: ClientOptions {
                 transport: Some(transport),
                 retry: RetryOptions::none(),

@@ -1,8 +1,10 @@
 //! Live collection: reads the evidence for one app or job from Azure into an evidence bundle,
 //! the same bundle `collect -o` writes and `check --from` replays.
 //!
-//! The request plan is docs/bundle.md's. Reads go out as soon as what they depend on is known,
-//! so the critical path after the token is four round trips:
+//! Every read is a [`crate::plan::Request`]. Two jobs share the clients and the per-vault
+//! reads kept here: [`deployed`] reads what runs now (`check`, `collect`), [`planned`] reads
+//! what a file is about to deploy (`lint --live`). Reads go out as soon as what they depend on
+//! is known, so the critical path of `check` after the token is four round trips:
 //!
 //! ```text
 //! 1  the app (or job)
@@ -18,10 +20,12 @@
 //! resource group or subscription that does not exist.
 
 mod auth;
+mod deployed;
 mod endpoints;
 mod guard;
 mod http;
 mod keyvault;
+mod planned;
 mod progress;
 mod rest;
 mod session;
@@ -30,6 +34,7 @@ mod target;
 pub use auth::{AuthMode, Credentials};
 pub use endpoints::{Cloud, Endpoints};
 pub use http::MAX_BODY_BYTES;
+pub use planned::PlannedEvidence;
 pub use progress::Progress;
 pub use session::{DEFAULT_PARALLELISM, Session};
 pub use target::{is_guid, subscription, validate};
@@ -37,26 +42,17 @@ pub use target::{is_guid, subscription, validate};
 use crate::azure::ids;
 use crate::azure::keyvault_url::KeyVaultRef;
 use crate::azure::roles;
-use crate::azure::time::display;
-use crate::bundle::{BUNDLE_VERSION, Bundle, Response, Service, Target};
-use crate::snapshot::{Environment, KvReference, Workload, WorkloadKind};
+use crate::bundle::{Response, Target};
+use crate::plan::Request;
+use crate::snapshot::{KvReference, Workload};
 use futures::future::join_all;
 use keyvault::KeyVault;
 use rest::{Call, Rest};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
-
-/// api-versions of the request plan (docs/bundle.md lists each read with its api-version; the
-/// newest stable in https://github.com/Azure/azure-rest-api-specs).
-pub const API_APP: &str = "2025-07-01";
-pub const API_MSI: &str = "2023-01-31";
-pub const API_GRAPH: &str = "2024-04-01";
-pub const API_KEYVAULT_ARM: &str = "2025-05-01";
-pub const API_AUTHORIZATION: &str = "2022-04-01";
-pub const API_ACTIVITY: &str = "2015-04-01";
 
 /// Why a live run stopped before a verdict (exit 2: the user has something to fix first).
 #[derive(Debug, thiserror::Error)]
@@ -85,6 +81,12 @@ pub struct Window {
 }
 
 impl Window {
+    /// The window as the plan's requests take it: `(start, now)` in RFC 3339.
+    fn span(&self) -> (String, String) {
+        let display = crate::azure::time::display;
+        (display(self.start()), display(self.now))
+    }
+
     /// The window's first moment. The flags are bounded so that this stays in the calendar;
     /// should it not, the window starts at the calendar's first moment instead of panicking.
     fn start(&self) -> OffsetDateTime {
@@ -123,117 +125,12 @@ impl Collector {
     pub fn requests_sent(&self) -> usize {
         self.session.sent()
     }
+}
 
-    /// Collects the bundle for `target` as of `window.now`.
-    pub async fn collect(&self, target: &Target, window: &Window) -> Result<Bundle, CollectError> {
-        let result = self.read(target, window).await;
-        // Cleared on every path, so an error message never lands behind a spinner.
-        self.session.progress().finish();
-        result
-    }
-
-    async fn read(&self, target: &Target, window: &Window) -> Result<Bundle, CollectError> {
-        let progress = self.session.progress();
-        progress.step(&format!(
-            "reading {} '{}'",
-            kind_word(target),
-            target.name()
-        ));
-        // The Key Vault and Log Analytics tokens are fetched while the app is read, so a slow
-        // credential (`az` starts in about a second) costs one wait, not three.
-        let (app, _, _) = tokio::join!(
-            self.rest.send(Call::get(target.resource_id(), API_APP)),
-            self.credentials.token(&self.endpoints.keyvault_scope),
-            self.credentials.token(&self.endpoints.log_analytics_scope),
-        );
-        stop_if_pointless(target, &app)?;
-        let kind = if target.is_job() {
-            WorkloadKind::Job
-        } else {
-            WorkloadKind::App
-        };
-        let workload = app
-            .ok()
-            .then(|| app.body.as_ref().and_then(|b| Workload::parse(kind, b)))
-            .flatten();
-        let mut responses = vec![app];
-        if let Some(w) = workload {
-            progress.step("reading revisions, vaults, role assignments and logs");
-            responses.extend(self.around(target, &w, window).await);
-        }
-        Ok(Bundle {
-            kvdiag_bundle: BUNDLE_VERSION,
-            description: None,
-            target: target.clone(),
-            collected_at: display(window.now),
-            responses,
-        })
-    }
-
-    /// Everything that hangs off a readable app, in parallel branches.
-    async fn around(&self, target: &Target, w: &Workload, window: &Window) -> Vec<Response> {
-        let app_path = target.resource_id();
-        let revisions = async {
-            if target.is_job() {
-                Vec::new()
-            } else {
-                vec![
-                    self.rest
-                        .send(Call::get(format!("{app_path}/revisions"), API_APP))
-                        .await,
-                ]
-            }
-        };
-        let refs = KvReference::all_of(w);
-        let secrets = vault_secrets(&refs);
-        let (revisions, environment, identities, versions, vaults, activity) = tokio::join!(
-            revisions,
-            self.environment_and_logs(target, w, window),
-            self.identities(w),
-            join_all(secrets.iter().map(|r| self.keyvault.versions(r))),
-            self.vaults(target, w, &refs, &secrets, Some(window)),
-            self.activity(target, window),
-        );
-        let mut out = revisions;
-        out.extend(environment);
-        out.extend(identities);
-        out.extend(vaults);
-        out.extend(versions);
-        out.push(activity);
-        out
-    }
-
-    /// The managed environment, then its workspace's system logs (both table families).
-    async fn environment_and_logs(
-        &self,
-        target: &Target,
-        w: &Workload,
-        window: &Window,
-    ) -> Vec<Response> {
-        let Some(env_id) = w.environment_id.as_deref().and_then(environment_id) else {
-            return Vec::new();
-        };
-        let environment = self.rest.send(Call::get(env_id, API_APP)).await;
-        let workspace = environment
-            .ok()
-            .then(|| environment.body.as_ref().and_then(Environment::parse))
-            .flatten()
-            .and_then(|e| e.workspace)
-            .filter(|w| is_guid(w));
-        let mut out = vec![environment];
-        if let Some(workspace) = workspace {
-            let body = json!({
-                "query": crate::kql::system_logs(target.is_job(), target.name()),
-                "timespan": format!("{}/{}", display(window.start()), display(window.now)),
-            });
-            let path = format!("/v1/workspaces/{workspace}/query");
-            out.push(
-                self.rest
-                    .send(Call::post(Service::LogAnalytics, path, Vec::new(), body))
-                    .await,
-            );
-        }
-        out
+impl Collector {
+    /// Sends one planned read and records its answer.
+    async fn send(&self, request: Request) -> Response {
+        self.rest.send(Call::new(request)).await
     }
 
     /// Every user-assigned identity attached or named by a secret: does it still exist?
@@ -248,54 +145,8 @@ impl Collector {
         join_all(
             wanted
                 .iter()
-                .map(|id| self.rest.send(Call::get(id.as_str(), API_MSI))),
+                .map(|id| self.send(Request::identity(id.as_str()))),
         )
-        .await
-    }
-
-    /// Activity-log writes on the app within the window.
-    async fn activity(&self, target: &Target, window: &Window) -> Response {
-        let scope = format!("resourceUri eq '{}'", target.resource_id());
-        self.activity_log(&target.subscription, &scope, window)
-            .await
-    }
-
-    /// The activity log of one subscription within the window, narrowed by `scope` (the API
-    /// takes one of `resourceUri`, `resourceGroupName`, `resourceProvider` or `correlationId`).
-    async fn activity_log(&self, subscription: &str, scope: &str, window: &Window) -> Response {
-        let filter = format!(
-            "eventTimestamp ge '{}' and eventTimestamp le '{}' and {scope}",
-            display(window.start()),
-            display(window.now),
-        );
-        let path = format!(
-            "/subscriptions/{subscription}/providers/Microsoft.Insights/eventtypes/management/values"
-        );
-        self.rest
-            .send(Call::get(path, API_ACTIVITY).filter(filter))
-            .await
-    }
-
-    /// The activity log of each vault's resource group: role assignments created or deleted at
-    /// the vault, its secrets or the group, and writes to the vault. The API cannot filter on a
-    /// role assignment's scope, so the group is read and the snapshot keeps what touches a vault.
-    async fn vault_activity(&self, vault_ids: &[String], window: &Window) -> Vec<Response> {
-        let mut groups: Vec<(String, String)> = vault_ids
-            .iter()
-            .filter_map(|id| {
-                Some((
-                    ids::segment_after(id, "subscriptions")?,
-                    ids::segment_after(id, "resourceGroups")?,
-                ))
-            })
-            .filter(|(s, rg)| is_guid(s) && ids::is_safe_path(&format!("/{rg}")))
-            .collect();
-        groups.sort_by_key(|(s, rg)| (s.to_ascii_lowercase(), rg.to_ascii_lowercase()));
-        groups.dedup_by_key(|(s, rg)| (s.to_ascii_lowercase(), rg.to_ascii_lowercase()));
-        join_all(groups.iter().map(|(subscription, group)| {
-            let scope = format!("resourceGroupName eq '{group}'");
-            async move { self.activity_log(subscription, &scope, window).await }
-        }))
         .await
     }
 
@@ -316,28 +167,13 @@ impl Collector {
             return Vec::new();
         }
         let mut out = Vec::new();
-        let graph = self
-            .rest
-            .send(Call::post(
-                Service::Arm,
-                "/providers/Microsoft.ResourceGraph/resources",
-                vec![("api-version".into(), API_GRAPH.into())],
-                json!({
-                    "query": crate::kql::vault_lookup(&names),
-                    "options": {"$top": 1000, "$skip": 0, "resultFormat": "objectArray", "allowPartialScopes": true},
-                }),
-            ))
-            .await;
+        let graph = self.send(Request::vault_lookup(&names)).await;
         let mut found = vault_ids(&graph, "/data");
         out.push(graph);
         if !out[0].ok() {
             // Resource Graph refused (or is unreachable): the subscription's own vaults are the
             // next best place to look.
-            let path = format!(
-                "/subscriptions/{}/providers/Microsoft.KeyVault/vaults",
-                target.subscription
-            );
-            let listing = self.rest.send(Call::get(path, API_KEYVAULT_ARM)).await;
+            let listing = self.send(Request::vault_list(&target.subscription)).await;
             found = vault_ids(&listing, "/value");
             out.push(listing);
         }
@@ -391,7 +227,7 @@ impl Collector {
             join_all(
                 custom
                     .iter()
-                    .map(|id| self.rest.send(Call::get(id.as_str(), API_AUTHORIZATION))),
+                    .map(|id| self.send(Request::role_definition(id.as_str()))),
             )
             .await,
         );
@@ -406,34 +242,21 @@ impl Collector {
         scoped: Vec<(String, String)>,
         principals: &[String],
     ) -> Vec<Response> {
-        let mut calls = vec![Call::get(id.as_str(), API_KEYVAULT_ARM)];
+        let mut requests = vec![Request::vault(id.as_str())];
         for r in &secrets {
-            calls.push(Call::get(
-                format!("{id}/secrets/{}", r.secret),
-                API_KEYVAULT_ARM,
-            ));
+            requests.push(Request::vault_secret(&id, &r.secret));
         }
-        let assigned = |scope: &str, principal: &str| {
-            Call::get(
-                format!("{scope}/providers/Microsoft.Authorization/roleAssignments"),
-                API_AUTHORIZATION,
-            )
-            .filter(format!("atScope() and assignedTo('{principal}')"))
-        };
         for principal in principals {
-            calls.push(assigned(&id, principal));
+            requests.push(Request::role_assignments(&id, principal));
         }
         for (secret, principal) in &scoped {
-            calls.push(assigned(&format!("{id}/secrets/{secret}"), principal));
+            requests.push(Request::role_assignments(
+                &format!("{id}/secrets/{secret}"),
+                principal,
+            ));
         }
-        calls.push(
-            Call::get(
-                format!("{id}/providers/Microsoft.Authorization/denyAssignments"),
-                API_AUTHORIZATION,
-            )
-            .filter("atScope()"),
-        );
-        join_all(calls.into_iter().map(|c| self.rest.send(c))).await
+        requests.push(Request::deny_assignments(&id));
+        join_all(requests.into_iter().map(|r| self.send(r))).await
     }
 }
 
@@ -532,7 +355,7 @@ fn custom_roles(listings: &[Response]) -> Vec<String> {
     let mut seen = BTreeSet::new();
     listings
         .iter()
-        .filter(|r| r.ok() && r.path.ends_with("/roleAssignments"))
+        .filter(|r| r.ok() && r.path.ends_with(crate::plan::ROLE_ASSIGNMENTS))
         .filter_map(|r| r.body.as_ref()?.get("value")?.as_array().cloned())
         .flatten()
         .filter_map(|a| {
@@ -557,180 +380,5 @@ pub(crate) fn test_env<'a>(
             .iter()
             .find(|(key, _)| *key == k)
             .map(|(_, v)| v.to_string())
-    }
-}
-
-/// What `kvdiag lint --live` read for a resource that is about to be deployed.
-#[derive(Debug, Clone)]
-pub struct PlannedEvidence {
-    /// A bundle whose app (or job) response is the file's resource, with the principals the
-    /// deploy will use filled in, followed by the real reads of its identities and vaults.
-    pub bundle: Bundle,
-    /// True when the app or job already exists in Azure.
-    pub exists: bool,
-}
-
-impl Collector {
-    /// Reads the evidence the Key Vault checkers need for a resource as a file describes it
-    /// (`kvdiag lint --live`): the existing app or job (only for its identities' principals),
-    /// each user-assigned identity the file names, the environment it names, and the same per-vault reads as
-    /// [`Collector::collect`] (Resource Graph, vault, secret metadata, role and deny
-    /// assignments, custom roles, version lists). No revisions, environment or logs: they
-    /// describe what runs now, not what the file will deploy. `resource` must hold no secret
-    /// values. A missing app is not an error: it will be created by the deploy.
-    pub async fn collect_for_workload(
-        &self,
-        target: &Target,
-        resource: &Value,
-        window: &Window,
-    ) -> Result<PlannedEvidence, CollectError> {
-        let result = self.read_for_workload(target, resource, window).await;
-        self.session.progress().finish();
-        result
-    }
-
-    async fn read_for_workload(
-        &self,
-        target: &Target,
-        resource: &Value,
-        window: &Window,
-    ) -> Result<PlannedEvidence, CollectError> {
-        self.session.progress().step(&format!(
-            "reading {} '{}' and its Key Vault references",
-            kind_word(target),
-            target.name()
-        ));
-        let (app, _) = tokio::join!(
-            self.rest.send(Call::get(target.resource_id(), API_APP)),
-            self.credentials.token(&self.endpoints.keyvault_scope),
-        );
-        if app.status != Some(404) {
-            stop_if_pointless(target, &app)?;
-        }
-        let exists = app.ok();
-        let kind = if target.is_job() {
-            WorkloadKind::Job
-        } else {
-            WorkloadKind::App
-        };
-        let mut body = resource.clone();
-        if let Some(map) = body.as_object_mut() {
-            map.insert("id".into(), Value::String(target.resource_id()));
-            map.insert("name".into(), Value::String(target.name().to_string()));
-        }
-        if exists && let Some(live) = &app.body {
-            adopt_principals(&mut body, live);
-        }
-        let Some(planned) = Workload::parse(kind, &body) else {
-            return Err(CollectError::NotFound(
-                "the resource has no name to look up".into(),
-            ));
-        };
-        let identities = self.identities(&planned).await;
-        for r in identities.iter().filter(|r| r.ok()) {
-            let principal = r
-                .body
-                .as_ref()
-                .and_then(|b| b.pointer("/properties/principalId"))
-                .cloned();
-            if let (Some(principal), Some(map)) = (
-                principal,
-                body.pointer_mut("/identity/userAssignedIdentities")
-                    .and_then(Value::as_object_mut),
-            ) {
-                for (id, entry) in map.iter_mut() {
-                    if ids::same(id, &r.path)
-                        && let Some(entry) = entry.as_object_mut()
-                    {
-                        entry.insert("principalId".into(), principal.clone());
-                    }
-                }
-            }
-        }
-        let w = Workload::parse(kind, &body).unwrap_or(planned);
-        let refs = KvReference::all_of(&w);
-        let secrets = vault_secrets(&refs);
-        // The environment the file names: the network checker needs its VNet.
-        let environment = async {
-            match w.environment_id.as_deref().and_then(environment_id) {
-                Some(id) => vec![self.rest.send(Call::get(id, API_APP)).await],
-                None => Vec::new(),
-            }
-        };
-        let (versions, vaults, environment) = tokio::join!(
-            join_all(secrets.iter().map(|r| self.keyvault.versions(r))),
-            // No activity log: a file about to be deployed has no history yet.
-            self.vaults(target, &w, &refs, &secrets, None),
-            environment,
-        );
-        let mut responses = vec![Response {
-            method: "GET".into(),
-            service: Service::Arm,
-            host: None,
-            path: target.resource_id(),
-            query: format!("api-version={API_APP}"),
-            request_body: None,
-            status: Some(200),
-            body: Some(body),
-            error: None,
-            headers: None,
-        }];
-        responses.extend(environment);
-        responses.extend(identities);
-        responses.extend(vaults);
-        responses.extend(versions);
-        Ok(PlannedEvidence {
-            bundle: Bundle {
-                kvdiag_bundle: BUNDLE_VERSION,
-                description: Some(
-                    "kvdiag lint --live: the file's resource and its Key Vault reads".into(),
-                ),
-                target: target.clone(),
-                collected_at: display(window.now),
-                responses,
-            },
-            exists,
-        })
-    }
-}
-
-/// Copies the principals of the existing app's identities into the planned resource: the
-/// system identity's when the file keeps it enabled, and each user-assigned identity's that
-/// the file still attaches (ids compare without case).
-fn adopt_principals(planned: &mut Value, live: &Value) {
-    let enabled = |v: &Value| {
-        v.pointer("/identity/type")
-            .and_then(Value::as_str)
-            .is_some_and(|t| {
-                t.split(',')
-                    .any(|p| p.trim().eq_ignore_ascii_case("SystemAssigned"))
-            })
-    };
-    if enabled(planned)
-        && enabled(live)
-        && let Some(principal) = live.pointer("/identity/principalId").cloned()
-        && let Some(identity) = planned.get_mut("identity").and_then(Value::as_object_mut)
-    {
-        identity.insert("principalId".into(), principal);
-    }
-    let Some(live_users) = live
-        .pointer("/identity/userAssignedIdentities")
-        .and_then(Value::as_object)
-    else {
-        return;
-    };
-    if let Some(map) = planned
-        .pointer_mut("/identity/userAssignedIdentities")
-        .and_then(Value::as_object_mut)
-    {
-        for (id, entry) in map.iter_mut() {
-            let found = live_users
-                .iter()
-                .find(|(k, _)| ids::same(k, id))
-                .and_then(|(_, v)| v.get("principalId").cloned());
-            if let (Some(p), Some(entry)) = (found, entry.as_object_mut()) {
-                entry.insert("principalId".into(), p);
-            }
-        }
     }
 }

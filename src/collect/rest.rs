@@ -11,6 +11,7 @@ use super::guard;
 use super::http::{Failure, Http, transport_failure};
 use super::session::Session;
 use crate::bundle::{Response, Service, is_kept_header};
+use crate::plan::Request;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,43 +33,15 @@ pub struct Call {
 }
 
 impl Call {
-    pub fn get(path: impl Into<String>, api_version: &str) -> Self {
+    /// The plan's request as it goes on the wire.
+    pub fn new(request: Request) -> Self {
         Call {
-            service: Service::Arm,
-            method: "GET",
-            path: path.into(),
-            query: vec![("api-version".into(), api_version.into())],
-            body: None,
+            service: request.service(),
+            method: request.method(),
+            query: request.query(),
+            path: request.path,
+            body: request.body,
         }
-    }
-
-    pub fn filter(mut self, filter: impl Into<String>) -> Self {
-        self.query.push(("$filter".into(), filter.into()));
-        self
-    }
-
-    pub fn post(
-        service: Service,
-        path: impl Into<String>,
-        query: Vec<(String, String)>,
-        body: Value,
-    ) -> Self {
-        Call {
-            service,
-            method: "POST",
-            path: path.into(),
-            query,
-            body: Some(body),
-        }
-    }
-
-    /// The decoded `k=v&k=v` form bundles record.
-    fn query_string(&self) -> String {
-        self.query
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("&")
     }
 
     /// The request as a bundle records it, before any answer.
@@ -78,7 +51,7 @@ impl Call {
             service: self.service,
             host: None,
             path: self.path.clone(),
-            query: self.query_string(),
+            query: crate::plan::query_string(&self.query),
             request_body: self.body.clone(),
             status: None,
             body: None,
@@ -159,7 +132,7 @@ impl Rest {
                 // An incomplete list is not evidence of absence: record the failure instead.
                 return Response {
                     path: call.path.clone(),
-                    query: call.query_string(),
+                    query: crate::plan::query_string(&call.query),
                     ..page
                 };
             }
@@ -291,7 +264,7 @@ mod tests {
         Response {
             status: Some(200),
             body: Some(body),
-            ..Call::get("/x", "1").recorded()
+            ..Call::new(Request::vault("/x")).recorded()
         }
     }
 

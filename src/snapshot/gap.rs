@@ -109,27 +109,10 @@ fn needs(route: &Route, status: Option<u16>) -> String {
         }
         _ => {}
     }
-    match route {
-        Route::App { .. } => "Microsoft.App/containerApps/read (Reader on the app)",
-        Route::Job { .. } => "Microsoft.App/jobs/read (Reader on the job)",
-        Route::Revisions { .. } => "Microsoft.App/containerApps/revisions/read (Reader on the app)",
-        Route::Environment { .. } => "Microsoft.App/managedEnvironments/read (Reader on the environment)",
-        Route::UserAssignedIdentity { .. } => "Microsoft.ManagedIdentity/userAssignedIdentities/read (Reader on the identity)",
-        Route::ResourceGraph => "Reader on the vault's subscription (Resource Graph returns only what you can read)",
-        Route::Vault { .. } => "Microsoft.KeyVault/vaults/read (Reader on the vault)",
-        Route::VaultList { .. } => "Microsoft.KeyVault/vaults/read (Reader on the subscription)",
-        Route::VaultSecret { .. } => "Microsoft.KeyVault/vaults/secrets/read (Reader on the vault)",
-        Route::SecretVersions { .. } => {
-            "Microsoft.KeyVault/vaults/secrets/readMetadata/action (Key Vault Reader on the vault) and a network path to the vault"
-        }
-        Route::RoleAssignments { .. } => "Microsoft.Authorization/roleAssignments/read on the vault (Reader on the vault)",
-        Route::RoleDefinition { .. } => "Microsoft.Authorization/roleDefinitions/read (Reader on the subscription)",
-        Route::DenyAssignments { .. } => "Microsoft.Authorization/denyAssignments/read on the vault (Reader on the vault)",
-        Route::ActivityLog { .. } => "Microsoft.Insights/eventtypes/values/read (Reader or Monitoring Reader on the resource group)",
-        Route::LogQuery { .. } => "Microsoft.OperationalInsights/workspaces/query/read (Log Analytics Reader on the workspace)",
-        Route::Other => "read access to this resource",
-    }
-    .to_string()
+    route
+        .kind()
+        .map_or("read access to this resource", |k| k.spec().needs)
+        .to_string()
 }
 
 /// Keeps gap text to one readable line.
