@@ -82,7 +82,7 @@ pub struct Spec {
 }
 
 /// The whole plan, in the order live collection reaches each read.
-pub const PLAN: &[Spec] = &[
+pub static PLAN: &[Spec] = &[
     Spec {
         kind: Kind::App,
         service: Service::Arm,
@@ -525,6 +525,16 @@ mod tests {
             );
             assert!(std::ptr::eq(spec.kind.spec(), spec));
         }
+    }
+
+    #[test]
+    fn docs_table_is_the_plan() {
+        let docs = include_str!("../docs/bundle.md");
+        let table = markdown_table();
+        assert!(
+            docs.contains(&table),
+            "docs/bundle.md's request-plan table is not the plan's; replace it with:\n\n{table}"
+        );
     }
 
     #[test]

@@ -178,7 +178,7 @@ fn reference(snapshot: &Snapshot, workload: &Workload, r: &KvReference, tally: &
             tally.gap(gap, "vault");
             return;
         }
-        None => return,
+        Some(Read::NotRead(_)) | None => return,
     };
     let reading = Reading {
         snapshot,

@@ -42,7 +42,7 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
                 );
                 tally.gap(gap, "vault");
             }
-            Read::NotFound(_) => {}
+            Read::NotFound(_) | Read::NotRead(_) => {}
         }
     }
     Some(tally.finish(

@@ -90,7 +90,7 @@ fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
             tally.gap(gap, "vault");
             return;
         }
-        None => return,
+        Some(Read::NotRead(_)) | None => return,
     }
     let key = (vault.clone(), parsed.secret.to_ascii_lowercase());
     let metadata = snapshot.vault_secrets.get(&key);

@@ -60,6 +60,14 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
         Read::NotFound(_) => {
             return Some(tally.finish((Status::RuledOut, "the app has no revisions"), ""));
         }
+        Read::NotRead(why) => {
+            tally.item(
+                Status::Inconclusive,
+                format!("cannot tell which revisions serve traffic: {why}"),
+                "revisions",
+            );
+            return Some(tally.finish((Status::Inconclusive, ""), ""));
+        }
     };
     let serving: Vec<&Revision> = revisions
         .iter()
@@ -224,7 +232,7 @@ impl<'a> Consumer<'a> {
                     ),
                 }
             }
-            Read::Unavailable(_) | Read::NotFound(_) => match modified {
+            Read::Unavailable(_) | Read::NotFound(_) | Read::NotRead(_) => match modified {
                 Some(m) if changed_after => {
                     tally.item(Status::Possible, format!("the app was modified at {} after {}; the activity log could not be read to see what changed", t::display(m), self.started()), &self.concern);
                     tally.evidence(Evidence::supports(format!("systemData.lastModifiedAt {} is after {} (any app-level write moves it)", t::display(m), self.started()), "app").reproduce(commands::show_app(target, "systemData")));

@@ -1,0 +1,247 @@
+//! The snapshot as checkers read it: typed evidence, each read an explicit [`Read`], and the
+//! queries checkers share (which listings cover a resource, which role changes touched it).
+//! Built by [`super::builder`]; nothing here looks at a raw response.
+
+use super::{
+    ActivityEvent, DenyAssignment, Environment, Gap, Read, Revision, RoleAssignment, SecretVersion,
+    SystemLogEntry, Vault, VaultSecret, Workload,
+};
+use crate::azure::ids;
+use crate::azure::keyvault_url::KeyVaultRef;
+use crate::azure::roles::{self, RoleDefinition};
+use crate::bundle::{Bundle, Target};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use time::OffsetDateTime;
+
+/// A Key Vault reference of the workload, resolved as far as the evidence allows.
+#[derive(Debug, Clone)]
+pub struct KvReference {
+    /// The app secret's name.
+    pub secret: String,
+    pub url: String,
+    /// The parsed URL, or why it is malformed.
+    pub parsed: Result<KeyVaultRef, String>,
+    /// `system` or a user-assigned identity id, as the secret names it.
+    pub identity: Option<String>,
+    /// The principal that identity resolves to on this workload, if attached.
+    pub principal: Option<String>,
+}
+
+impl KvReference {
+    /// Every Key Vault reference of a workload, with the principal its identity resolves to.
+    /// Live collection plans its reads from the same list the snapshot judges.
+    pub fn all_of(w: &Workload) -> Vec<KvReference> {
+        w.secrets
+            .iter()
+            .filter_map(|secret| {
+                let url = secret.key_vault_url.clone()?;
+                let principal = match secret.identity.as_deref() {
+                    Some(i) if i.eq_ignore_ascii_case("system") => {
+                        w.identity.system().map(str::to_ascii_lowercase)
+                    }
+                    Some(i) => w
+                        .identity
+                        .user(i)
+                        .and_then(|u| u.principal_id.clone())
+                        .map(|p| p.to_ascii_lowercase()),
+                    None => None,
+                };
+                Some(KvReference {
+                    secret: secret.name.clone(),
+                    parsed: KeyVaultRef::parse(&url),
+                    url,
+                    identity: secret.identity.clone(),
+                    principal,
+                })
+            })
+            .collect()
+    }
+
+    pub fn is_system(&self) -> bool {
+        self.identity
+            .as_deref()
+            .is_some_and(|i| i.eq_ignore_ascii_case("system"))
+    }
+
+    /// `system` or the identity's resource name, for people.
+    pub fn identity_label(&self) -> String {
+        match &self.identity {
+            None => "(none)".into(),
+            Some(_) if self.is_system() => "system".into(),
+            Some(id) => ids::last_segment(id),
+        }
+    }
+}
+
+/// One role-assignment listing (`atScope() and assignedTo(principal)` at `scope`).
+#[derive(Debug, Clone)]
+pub struct RoleListing {
+    pub scope: String,
+    pub principal: String,
+    pub assignments: Read<Vec<RoleAssignment>>,
+}
+
+/// One deny-assignment listing (`atScope()` at `scope`).
+#[derive(Debug, Clone)]
+pub struct DenyListing {
+    pub scope: String,
+    pub assignments: Read<Vec<DenyAssignment>>,
+}
+
+/// Everything the checkers may look at.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub target: Target,
+    /// "Now" for every time-based rule: `collected_at`, or `--as-of`.
+    pub now: OffsetDateTime,
+    pub workload: Read<Workload>,
+    /// Revisions (apps only; jobs have none).
+    pub revisions: Read<Vec<Revision>>,
+    pub environment: Read<Environment>,
+    /// User-assigned identities by normalized id: does each still exist.
+    pub identities: BTreeMap<String, Read<Value>>,
+    pub kv_refs: Vec<KvReference>,
+    /// Vaults by lower-cased name.
+    pub vaults: BTreeMap<String, Read<Vault>>,
+    /// ARM secret metadata by (vault, secret), both lower-cased.
+    pub vault_secrets: BTreeMap<(String, String), Read<VaultSecret>>,
+    /// Data-plane version lists by (vault, secret), both lower-cased.
+    pub secret_versions: BTreeMap<(String, String), Read<Vec<SecretVersion>>>,
+    pub role_listings: Vec<RoleListing>,
+    /// Role definitions by GUID: built-ins, or read from the bundle.
+    pub role_definitions: BTreeMap<String, Read<RoleDefinition>>,
+    pub deny_listings: Vec<DenyListing>,
+    pub system_logs: Read<Vec<SystemLogEntry>>,
+    /// Activity-log events on the app (`resourceUri eq` the app), newest first.
+    pub activity: Read<Vec<ActivityEvent>>,
+    /// Activity-log events in each referenced vault's resource group (role assignments and Key
+    /// Vault writes), by normalized `/subscriptions/s/resourcegroups/rg`.
+    pub vault_activity: BTreeMap<String, Read<Vec<ActivityEvent>>>,
+    /// Every read that failed or is missing, once each, in plan order.
+    pub gaps: Vec<Gap>,
+}
+
+impl Snapshot {
+    /// Builds the snapshot of a bundle; `as_of` replaces `collected_at` as "now".
+    pub fn build(bundle: &Bundle, as_of: Option<OffsetDateTime>) -> Snapshot {
+        super::builder::build(bundle, as_of)
+    }
+
+    /// The vault read for a vault name (absent when no reference names it).
+    pub fn vault(&self, name: &str) -> Option<&Read<Vault>> {
+        self.vaults.get(&name.to_ascii_lowercase())
+    }
+
+    /// Role listings for a principal whose scope covers `resource`.
+    pub fn listings_for<'a>(
+        &'a self,
+        principal: &'a str,
+        resource: &'a str,
+    ) -> impl Iterator<Item = &'a RoleListing> + 'a {
+        self.role_listings.iter().filter(move |l| {
+            l.principal.eq_ignore_ascii_case(principal) && ids::covers(&l.scope, resource)
+        })
+    }
+
+    /// The role definition for a GUID (built-in or read), if known.
+    pub fn role(&self, guid: &str) -> Option<&RoleDefinition> {
+        self.role_definitions
+            .get(&guid.to_ascii_lowercase())
+            .and_then(Read::ok)
+    }
+
+    /// `'Key Vault Secrets User'`, or `role <guid>` when the definition is neither read nor
+    /// built in (a deleted assignment's role need not be in any listing).
+    pub fn role_name(&self, guid: &str) -> String {
+        self.role(guid)
+            .map(|d| format!("'{}'", d.name))
+            .or_else(|| roles::builtin(guid).map(|d| format!("'{}'", d.name)))
+            .unwrap_or_else(|| format!("role {guid}"))
+    }
+
+    /// Role assignments of `principal` created or deleted (activity log, succeeded) at a scope
+    /// covering `resource`, newest first.
+    pub fn role_changes<'a>(
+        &'a self,
+        principal: &'a str,
+        resource: &'a str,
+    ) -> Vec<&'a ActivityEvent> {
+        self.activity_events()
+            .into_iter()
+            .filter(|e| e.succeeded())
+            .filter(|e| {
+                e.role_change.as_ref().is_some_and(|c| {
+                    c.principal
+                        .as_deref()
+                        .is_some_and(|p| p.eq_ignore_ascii_case(principal))
+                        && ids::covers(&c.scope, resource)
+                })
+            })
+            .collect()
+    }
+
+    /// The revisions read (empty when they could not be read, and for jobs).
+    pub fn revision_list(&self) -> &[Revision] {
+        self.revisions.ok().map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// System-log entries, newest first (empty when logs could not be read).
+    pub fn logs(&self) -> &[SystemLogEntry] {
+        self.system_logs.ok().map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// Every activity-log event read (the app's and the vaults' resource groups), each once,
+    /// newest first, none after "now" (`--as-of` replays see the past only).
+    pub fn activity_events(&self) -> Vec<&ActivityEvent> {
+        let mut seen = BTreeSet::new();
+        let mut events: Vec<&ActivityEvent> = self
+            .activity
+            .ok()
+            .into_iter()
+            .chain(self.vault_activity.values().filter_map(Read::ok))
+            .flatten()
+            .filter(|e| e.time <= self.now)
+            .filter(|e| {
+                e.event_data_id
+                    .as_ref()
+                    .is_none_or(|id| seen.insert(id.to_ascii_lowercase()))
+            })
+            .collect();
+        events.sort_by_key(|e| std::cmp::Reverse(e.time));
+        events
+    }
+
+    /// Writes to the app itself (its resource id, any case), newest first.
+    pub fn app_writes(&self) -> Vec<&ActivityEvent> {
+        let app = self.target.resource_id();
+        self.activity_events()
+            .into_iter()
+            .filter(|e| e.is_app_write())
+            .filter(|e| {
+                e.resource_id
+                    .as_deref()
+                    .is_none_or(|id| ids::same(id, &app))
+            })
+            .collect()
+    }
+}
+
+/// The resource groups of the vaults read, normalized (`/subscriptions/s/resourcegroups/rg`):
+/// their activity log holds the role assignments and Key Vault writes that touch the vaults.
+pub fn vault_groups(s: &Snapshot) -> BTreeSet<String> {
+    s.vaults
+        .values()
+        .filter_map(Read::ok)
+        .filter_map(|v| resource_group_of(&v.id))
+        .collect()
+}
+
+/// `/subscriptions/s/resourcegroups/rg` of a resource id, normalized.
+pub fn resource_group_of(id: &str) -> Option<String> {
+    let subscription = ids::segment_after(id, "subscriptions")?;
+    let group = ids::segment_after(id, "resourceGroups")?;
+    Some(ids::normalize(&format!(
+        "/subscriptions/{subscription}/resourceGroups/{group}"
+    )))
+}
