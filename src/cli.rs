@@ -385,22 +385,7 @@ fn lint_live(
     let env = |key: &str| std::env::var(key).ok();
     let subscription = collect::subscription(args.target.subscription.as_deref(), &env)
         .map_err(anyhow::Error::msg)?;
-    let endpoints = Endpoints::resolve(args.settings.cloud, env).map_err(anyhow::Error::msg)?;
-    let credentials = Credentials::new(
-        args.settings.auth,
-        args.settings.cloud,
-        Some(&subscription),
-        &env,
-    )
-    .map_err(anyhow::Error::msg)?;
-    let progress = Progress::new(std::io::stderr().is_terminal() && !args.settings.verbose);
-    let session = Session::new(
-        args.settings.timeout,
-        usize::from(args.settings.parallel),
-        args.settings.verbose,
-        progress,
-    );
-    let collector = Collector::new(credentials, endpoints, session);
+    let collector = collector(&args.settings, &subscription, &env)?;
     let window = window(time::OffsetDateTime::now_utc(), args.settings.since)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -474,6 +459,26 @@ fn window(now: time::OffsetDateTime, since: std::time::Duration) -> anyhow::Resu
     Ok(Window { now, since })
 }
 
+/// The run's clients from the live flags: endpoints of the cloud, a credential for the
+/// subscription, and one session bounding the whole run (`--timeout`, `--parallel`).
+fn collector(
+    live: &LiveArgs,
+    subscription: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<Collector> {
+    let endpoints = Endpoints::resolve(live.cloud, env).map_err(anyhow::Error::msg)?;
+    let credentials = Credentials::new(live.auth, live.cloud, Some(subscription), env)
+        .map_err(anyhow::Error::msg)?;
+    let progress = Progress::new(std::io::stderr().is_terminal() && !live.verbose);
+    let session = Session::new(
+        live.timeout,
+        usize::from(live.parallel),
+        live.verbose,
+        progress,
+    );
+    Ok(Collector::new(credentials, endpoints, session))
+}
+
 /// Reads the target's evidence from Azure into a redacted bundle.
 fn read_azure(
     target: &TargetArgs,
@@ -499,17 +504,7 @@ fn read_azure(
         job: name.1,
     };
     collect::validate(&target).map_err(anyhow::Error::msg)?;
-    let endpoints = Endpoints::resolve(live.cloud, env).map_err(anyhow::Error::msg)?;
-    let credentials = Credentials::new(live.auth, live.cloud, Some(&subscription), &env)
-        .map_err(anyhow::Error::msg)?;
-    let progress = Progress::new(std::io::stderr().is_terminal() && !live.verbose);
-    let session = Session::new(
-        live.timeout,
-        usize::from(live.parallel),
-        live.verbose,
-        progress,
-    );
-    let collector = Collector::new(credentials, endpoints, session);
+    let collector = collector(live, &subscription, &env)?;
     let window = window(
         as_of.unwrap_or_else(time::OffsetDateTime::now_utc),
         live.since,
