@@ -14,7 +14,7 @@
 use serde::Serialize;
 
 /// The data action the Container Apps platform performs when it syncs a Key Vault reference
-/// (verbatim in the Key Vault 403 body, docs/error-strings.md B3).
+/// (verbatim in the Key Vault 403 body, docs/azure-errors.md B3).
 pub const GET_SECRET: &str = "Microsoft.KeyVault/vaults/secrets/getSecret/action";
 
 /// One `permissions[]` block of a role definition.

@@ -8,7 +8,7 @@
 //! deny assignments) or an access policy with secret `get` when the vault uses access policies
 //! (docs/azure.md#key-vault-permission-models, #evaluating-role-assignments). Otherwise the
 //! deploy fails with "Unable to get value using Managed identity … for secret …"
-//! (docs/error-strings.md, A1–A3). Lint runs it against the file's secrets,
+//! (docs/azure-errors.md, A1–A3). Lint runs it against the file's secrets,
 //! with the principals of the existing app and of the user-assigned identities it names.
 
 use super::Rule;

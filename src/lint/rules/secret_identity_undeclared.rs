@@ -5,7 +5,7 @@
 //! id must be a key of `identity.userAssignedIdentities` (ids compare without case:
 //! `resourceGroups` vs `resourcegroups`) (docs/azure.md#secrets-of-an-app-or-job). Otherwise the
 //! platform has no token to read the vault with and the write fails ("Unable to get value using
-//! Managed identity …", docs/error-strings.md A1–A3). Same lookup as the `keyvault_access` checker
+//! Managed identity …", docs/azure-errors.md A1–A3). Same lookup as the `keyvault_access` checker
 //! (`Identity::system`, `Identity::user`).
 
 use super::{Ctx, Rule, secret_pointer};

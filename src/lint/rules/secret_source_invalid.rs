@@ -3,7 +3,7 @@
 //! **Azure rule.** A secret is either inline (`name` + `value`) or a Key Vault reference (`name` +
 //! `keyVaultUrl` + `identity`) (docs/azure.md#secrets-of-an-app-or-job). Otherwise the write fails
 //! with `ContainerAppSecretInvalid`: "Invalid Request: Container app secret(s) with name(s) 'x' are
-//! invalid: value or keyVaultUrl and identity should be provided." (docs/error-strings.md, A6). A
+//! invalid: value or keyVaultUrl and identity should be provided." (docs/azure-errors.md, A6). A
 //! file exported with `az containerapp show` has no values at all: GET never returns them.
 
 use super::{Ctx, Rule, secret_pointer};

@@ -3,7 +3,7 @@
 //!
 //! **Azure rule.** A system-assigned identity is created with the app, so no role can be granted to
 //! it before the first deploy, and the first deploy then fails to read the secret
-//! (docs/azure.md#system-assigned-identity-timing; docs/error-strings.md A7). The CLI refuses
+//! (docs/azure.md#system-assigned-identity-timing; docs/azure-errors.md A7). The CLI refuses
 //! `identityref:system` on `az containerapp create` for the same reason
 //! (docs/azure.md#key-vault-references). Fix: a user-assigned identity granted Key Vault Secrets
 //! User before the deploy, or deploy without the reference first, grant the role, then add it.
