@@ -2,7 +2,7 @@
 //!
 //! The platform reports one opaque failure for many causes; the text it embeds (the Key Vault
 //! error body, a DNS error) is what separates them. Every pattern here comes from a real string
-//! in `shared/azure-samples/error-strings.md` or azure-reference.md §2.3, and matching is on
+//! listed in docs/azure-errors.md (sections B and S), and matching is on
 //! codes and stable fragments, never on a whole message.
 
 use serde::Serialize;

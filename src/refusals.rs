@@ -1,12 +1,12 @@
 //! What Azure refused when a write to the app failed, or a revision failed to provision.
 //!
 //! A Container Apps PUT that names a missing secret or a Key Vault reference its identity cannot
-//! read is usually rejected, so the app still shows the old, good configuration; the failed
-//! write in the activity log (`properties.statusMessage`) or the failed revision's
-//! `provisioningError` is then the only trace (DESIGN.md, "Field facts"). Every pattern here is
-//! a real ARM error from `shared/azure-samples/error-strings.md` section A (A1–A9) and
-//! azure-reference.md §2.3 A/D; the message text is matched on stable fragments through
-//! [`crate::logs::classify`], so the system-log classifier and this one cannot drift apart.
+//! read is usually rejected, so the app still shows the old, good configuration; the failed write
+//! in the activity log (`properties.statusMessage`) or the failed revision's `provisioningError` is
+//! then the only trace (docs/azure.md#refused-writes). Every pattern here is a real ARM error
+//! listed in docs/azure-errors.md, section A (A1–A9, A12); the message text is matched on stable
+//! fragments through [`crate::logs::classify`], so the system-log classifier and this one cannot
+//! drift apart.
 
 use crate::logs::{self, FailureCause, LogEvent};
 
@@ -25,7 +25,7 @@ pub enum Refusal {
     /// missing secret and identity timing; the cause comes from configuration.
     KeyVaultUnreadable { secret: String, identity: String },
     /// `managed Identity with resource Id [<id>] was not found when trying to get secret [<s>]`
-    /// (azure-reference.md §2.3 A): the user-assigned identity is not attached.
+    /// (docs/azure-errors.md, A12): the user-assigned identity is not attached.
     IdentityNotFound {
         secret: Option<String>,
         identity: Option<String>,
@@ -117,7 +117,7 @@ fn between(text: &str, start: &str, end: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// The verbatim strings of error-strings.md section A.
+    /// The verbatim strings of docs/azure-errors.md, section A.
     #[test]
     fn classifies_every_captured_refusal() {
         let a1 = "The following field(s) are either invalid or missing. Field 'configuration.secrets' is invalid with details: 'Invalid value: \"statamickey\": Unable to get value using Managed identity system for secret statamickey. Error: unable to fetch secret 'statamickey' using Managed identity 'system'';.";

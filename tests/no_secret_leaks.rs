@@ -1,5 +1,5 @@
 //! No secret value or token present in any fixture ever appears in any output format
-//! (DESIGN.md, "Read-only and secret-safe").
+//! (docs/design.md#read-only-and-secret-safe).
 //!
 //! The sensitive strings are collected from the raw fixture files, independently of kvdiag's
 //! own redaction: secret `value`s, credential fields, authorization headers, `listSecrets`

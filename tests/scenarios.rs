@@ -183,7 +183,7 @@ fn every_expectation_has_a_scenario() {
     }
 }
 
-/// DESIGN.md verdict semantics that must hold for every scenario.
+/// The verdict semantics of docs/design.md that must hold for every scenario.
 #[test]
 fn verdicts_keep_the_contract() {
     for (name, path) in common::scenarios() {

@@ -3,7 +3,7 @@
 //! Container Apps accepts `https://<vault>.<vault dns suffix>/secrets/<name>` (versionless:
 //! follows the latest version, synced about every 30 minutes) or `.../secrets/<name>/<version>`
 //! with a 32-hex version (pinned: never rotates). Anything else is rejected at write time with
-//! `ContainerAppSecretKeyVaultUrlInvalid` (azure-reference.md §2.1, DESIGN.md field facts).
+//! `ContainerAppSecretKeyVaultUrlInvalid` (docs/azure.md#key-vault-references).
 
 use url::Url;
 

@@ -1,9 +1,9 @@
 //! Azure RBAC role definitions and how they are evaluated for one data action.
 //!
-//! The rule (azure-reference.md §4.3): a role grants a data action when one of its
-//! `permissions[]` blocks has a `dataActions` pattern that matches the action and no
-//! `notDataActions` pattern of that same block matches it. Patterns compare without case and
-//! `*` matches any run of characters, `/` included. `notDataActions` only subtracts inside its own
+//! The rule (docs/azure.md#evaluating-role-assignments): a role grants a data action when one of
+//! its `permissions[]` blocks has a `dataActions` pattern that matches the action and no
+//! `notDataActions` pattern of that same block matches it. Patterns compare without case and `*`
+//! matches any run of characters, `/` included. `notDataActions` only subtracts inside its own
 //! block; it is not a deny (another role may still grant). Control-plane `actions` (Owner's `*`)
 //! never grant a data action.
 //!
@@ -14,7 +14,7 @@
 use serde::Serialize;
 
 /// The data action the Container Apps platform performs when it syncs a Key Vault reference
-/// (verbatim in the Key Vault 403 body, azure-reference.md §2.3).
+/// (verbatim in the Key Vault 403 body, docs/azure-errors.md B3).
 pub const GET_SECRET: &str = "Microsoft.KeyVault/vaults/secrets/getSecret/action";
 
 /// One `permissions[]` block of a role definition.

@@ -6,7 +6,7 @@
 //! Container Apps is **not** a trusted Microsoft service, so `bypass: AzureServices` does not
 //! let it in. The sync goes out through the environment's network: a private endpoint needs a
 //! VNet-integrated environment and private DNS (`privatelink.vaultcore.azure.net`) linked to
-//! that VNet (azure-reference.md §5.1; DESIGN.md field facts; error-strings.md A4, A5, B1, B2).
+//! that VNet (docs/azure.md#key-vault-network-rules; docs/azure-errors.md A4, A5, B1, B2).
 //!
 //! **Evidence read.** The vault's network settings and private endpoint connections; the
 //! environment's infrastructure subnet; the app's outbound IPs; sync failures in the system

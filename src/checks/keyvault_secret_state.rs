@@ -6,7 +6,7 @@
 //! disabled one fails ("The secret is in a disabled state", `SecretDisabled`). `exp` and `nbf`
 //! are informational: Key Vault still serves an expired secret (Azure/AzureKeyVault#19), so
 //! expiry is a warning (`possible` at most), never the cause of a failed read by itself
-//! (azure-reference.md §5.2; DESIGN.md H2).
+//! (docs/azure.md#key-vault-secret-state; docs/design.md#h2-keyvault_access).
 //!
 //! **Evidence read.** The vault (does it exist), the ARM metadata of the secret's current
 //! version, the data-plane version list (metadata only; zero versions means no such secret),

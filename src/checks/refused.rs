@@ -1,7 +1,7 @@
 //! Changes Azure refused: failed writes to the app (activity log) and failed revisions.
 //!
 //! A rejected PUT leaves the app showing its old, good configuration, so these are often the
-//! only evidence of the failed change (DESIGN.md, "Field facts"). Each refusal is classified
+//! only evidence of the failed change (docs/azure.md#refused-writes). Each refusal is classified
 //! once ([`crate::refusals`]) and handed to the checker of its hypothesis, which decides whether
 //! it still holds now; this module only finds them and says when they became history.
 

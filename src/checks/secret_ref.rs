@@ -5,8 +5,8 @@
 //! rule `auth[].secretRef`, `registries[].passwordSecretRef`, and the same places in jobs
 //! (`eventTriggerConfig.scale.rules[].auth[]`). Otherwise a write fails with
 //! `ContainerAppSecretRefNotFound`, or the revision is created but fails and is scaled to zero
-//! (azure-reference.md §1.2, §2.3 D; error-strings.md A8, A9). Names are lower-case by rule, so
-//! a near miss (case, `_` vs `-`, a typo) is reported as "did you mean".
+//! (docs/azure.md#where-secrets-are-referenced; docs/azure-errors.md A8, A9). Names are lower-case
+//! by rule, so a near miss (case, `_` vs `-`, a typo) is reported as "did you mean".
 //!
 //! **Evidence read.** The workload's current template and configuration; the template snapshot
 //! of every revision that is active, or is the latest one; revision provisioning errors; system

@@ -4,12 +4,13 @@
 //! touch running replicas. For plain secrets (env vars and secret volumes alike) a revision that
 //! started before the change keeps the old value until it restarts or a new revision rolls out;
 //! `systemData.lastModifiedAt` moves on *any* app-level write, so on its own it is `possible` at
-//! most. Key Vault references differ: a versionless reference is re-synced about every 30
-//! minutes and the platform restarts replicas on a new value (`RevisionRestartWithNewSecrets`),
-//! so compare the vault's current version with the last successful sync, not with the
-//! revision's start; a pinned (`/<version>`) reference never rotates (azure-reference.md §2,
-//! §3.4, §3.5; DESIGN.md H3). A manual revision restart may reuse the platform's cached value,
-//! so for Key Vault references setting the secret again comes first.
+//! most. Key Vault references differ: a versionless reference is re-synced about every 30 minutes
+//! and the platform restarts replicas on a new value (`RevisionRestartWithNewSecrets`), so compare
+//! the vault's current version with the last successful sync, not with the revision's start; a
+//! pinned (`/<version>`) reference never rotates (docs/azure.md#key-vault-reference-sync,
+//! #revisions-and-secret-changes; docs/design.md#h3-stale_revision). A manual revision restart may
+//! reuse the platform's cached value, so for Key Vault references setting the secret again comes
+//! first.
 //!
 //! **Evidence read.** Revisions (created time, active, traffic); the app's `lastModifiedAt`;
 //! successful app writes and revision restarts in the activity log; the vault's current version

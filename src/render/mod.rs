@@ -1,4 +1,4 @@
-//! Renderers print a verdict; they never decide anything (DESIGN.md, "Shape of the code").
+//! Renderers print a verdict; they never decide anything (docs/design.md#shape-of-the-code).
 
 mod json;
 mod markdown;

@@ -2,7 +2,7 @@
 //!
 //! Bodies are read by JSON pointer rather than by strict serde models, so a new field, a
 //! renamed enum value or a `null` where an array was expected never breaks a diagnosis
-//! (DESIGN.md: unknown fields are kept and ignored).
+//! (docs/bundle.md#how-responses-are-found: unknown fields are kept and ignored).
 
 use serde_json::Value;
 use time::OffsetDateTime;

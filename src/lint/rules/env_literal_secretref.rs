@@ -3,7 +3,7 @@
 //! **Azure rule.** Only the az CLI's `--env-vars NAME=secretref:<secret>` turns that prefix
 //! into a reference, and only in lower case (Azure/azure-cli#23365). In a file, `value:
 //! secretRef:db` is a plain value: the container receives the text, not the secret, and
-//! nothing fails at deploy time (error-strings.md A10). Found by the engine's
+//! nothing fails at deploy time (docs/azure-errors.md, A10). Found by the engine's
 //! `Template::literal_secretrefs`, the same fact the `secret_ref` checker reports.
 
 use super::{Ctx, Rule};

@@ -6,8 +6,9 @@
 //! exist on the app, and its principal needs `Microsoft.KeyVault/vaults/secrets/getSecret/action`
 //! on the secret through RBAC (any scope up to the subscription, wildcards, `notDataActions`,
 //! deny assignments) or an access policy with secret `get` when the vault uses access policies
-//! (azure-reference.md §4). Otherwise the deploy fails with "Unable to get value using Managed
-//! identity … for secret …" (error-strings.md A1–A3). Lint runs it against the file's secrets,
+//! (docs/azure.md#key-vault-permission-models, #evaluating-role-assignments). Otherwise the
+//! deploy fails with "Unable to get value using Managed identity … for secret …"
+//! (docs/azure-errors.md, A1–A3). Lint runs it against the file's secrets,
 //! with the principals of the existing app and of the user-assigned identities it names.
 
 use super::Rule;

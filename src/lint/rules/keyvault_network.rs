@@ -4,7 +4,7 @@
 //! **Azure rule.** The engine's `keyvault_network` checker: Container Apps is not a trusted
 //! Microsoft service for the Key Vault firewall, so with public access disabled or a `Deny`
 //! default action the app needs a private endpoint with private DNS, or an allowed VNet/IP
-//! (azure-reference.md §5.1; error-strings.md A4, A5, B1).
+//! (docs/azure.md#key-vault-network-rules; docs/azure-errors.md, A4, A5, B1).
 
 use super::Rule;
 use crate::lint::finding::Severity;

@@ -4,7 +4,7 @@
 //! **Azure rule.** A vault authorizes the data plane with Azure RBAC when
 //! `enableRbacAuthorization` is `true`, and with access policies otherwise. Vaults created with
 //! api-version 2026-02-01 or later default to RBAC; with an older api-version an absent property
-//! means access policies (DESIGN.md, "Field facts"; azure-reference.md §4.1). The same template
+//! means access policies (docs/azure.md#key-vault-permission-models). The same template
 //! therefore gets a different model when someone bumps the vault's api-version, and the grant
 //! the app's identity holds (a role assignment, or an access policy) stops counting: the
 //! platform's reads fail with `ForbiddenByRbac` or `AccessDenied`.

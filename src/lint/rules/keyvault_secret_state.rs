@@ -4,9 +4,9 @@
 //!
 //! **Azure rule.** The engine's `keyvault_secret_state` checker: the platform reads the latest
 //! enabled version of a versionless reference, or exactly the pinned version. A missing secret
-//! can even be accepted silently (microsoft/azure-container-apps#1306, error-strings.md A11),
+//! can even be accepted silently (microsoft/azure-container-apps#1306, docs/azure-errors.md A11),
 //! so only a read of the vault tells. Key Vault still serves an expired secret, so expiry is a
-//! warning at most (DESIGN.md H2).
+//! warning at most (docs/azure.md#key-vault-secret-state).
 
 use super::Rule;
 use crate::lint::finding::Severity;

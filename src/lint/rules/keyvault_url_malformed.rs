@@ -3,7 +3,7 @@
 //! **Azure rule.** Container Apps accepts `https://<vault>.vault.azure.net/secrets/<name>`
 //! (versionless) or `.../secrets/<name>/<32-hex version>` (pinned), with the cloud's vault DNS
 //! suffix; anything else is rejected with `ContainerAppSecretKeyVaultUrlInvalid`
-//! (azure-reference.md §2.1, DESIGN.md field facts). Parsed by the engine's
+//! (docs/azure.md#key-vault-references). Parsed by the engine's
 //! `KeyVaultRef::parse`, the same parser `check` and live collection use.
 
 use super::{Ctx, Rule, secret_pointer};

@@ -1,10 +1,10 @@
 //! `keyvault-url-pinned` (note): a Key Vault reference pinned to one version.
 //!
-//! **Azure rule.** A versioned URL (`.../secrets/<name>/<version>`) is pinned: Container Apps
-//! never refreshes it, so rotating the secret in Key Vault does not reach the app. A versionless
-//! URL follows the latest enabled version, synced within about 30 minutes, and restarts the
-//! revisions that use it (azure-reference.md §2.1; DESIGN.md H3). Pinning can be deliberate,
-//! so this is a note.
+//! **Azure rule.** A versioned URL (`.../secrets/<name>/<version>`) is pinned: Container Apps never
+//! refreshes it, so rotating the secret in Key Vault does not reach the app. A versionless URL
+//! follows the latest enabled version, synced within about 30 minutes, and restarts the revisions
+//! that use it (docs/azure.md#key-vault-references; docs/design.md#h3-stale_revision). Pinning can
+//! be deliberate, so this is a note.
 
 use super::{Ctx, Rule, secret_pointer};
 use crate::lint::finding::{Finding, Severity};

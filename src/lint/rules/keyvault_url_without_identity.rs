@@ -3,7 +3,7 @@
 //! **Azure rule.** The platform fetches a Key Vault reference with the managed identity the
 //! secret names in `identity` (`system` or a user-assigned identity's resource id); without one
 //! the write fails with `ContainerAppSecretInvalid` ("value or keyVaultUrl and identity should
-//! be provided", error-strings.md A6; azure-reference.md §1.1).
+//! be provided", docs/azure-errors.md A6; docs/azure.md#secrets-of-an-app-or-job).
 
 use super::{Ctx, Rule, secret_pointer};
 use crate::lint::finding::{Finding, Severity};

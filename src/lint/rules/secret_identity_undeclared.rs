@@ -1,11 +1,11 @@
 //! `secret-identity-undeclared` (error): a secret names an identity the resource does not have.
 //!
 //! **Azure rule.** The identity a Key Vault reference names must be attached to the app or job:
-//! `system` needs `identity.type` to include `SystemAssigned`; a user-assigned identity's
-//! resource id must be a key of `identity.userAssignedIdentities` (ids compare without case:
-//! `resourceGroups` vs `resourcegroups`) (azure-reference.md §1.1). Otherwise the platform has
-//! no token to read the vault with and the write fails ("Unable to get value using Managed
-//! identity …", error-strings.md A1–A3). Same lookup as the `keyvault_access` checker
+//! `system` needs `identity.type` to include `SystemAssigned`; a user-assigned identity's resource
+//! id must be a key of `identity.userAssignedIdentities` (ids compare without case:
+//! `resourceGroups` vs `resourcegroups`) (docs/azure.md#secrets-of-an-app-or-job). Otherwise the
+//! platform has no token to read the vault with and the write fails ("Unable to get value using
+//! Managed identity …", docs/azure-errors.md A1–A3). Same lookup as the `keyvault_access` checker
 //! (`Identity::system`, `Identity::user`).
 
 use super::{Ctx, Rule, secret_pointer};

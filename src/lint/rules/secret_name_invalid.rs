@@ -5,7 +5,7 @@
 //! case alphanumeric characters, '-', and must start and end with an alphanumeric character.
 //! The length must not be more than 253 characters." An older rule also allowed `.`; existing
 //! apps may still carry such names, so a `.` is a warning, anything else an error
-//! (azure-reference.md §1.1, DESIGN.md field facts).
+//! (docs/azure.md#secret-names).
 
 use super::{Ctx, Rule, secret_pointer};
 use crate::lint::finding::{Finding, Severity};

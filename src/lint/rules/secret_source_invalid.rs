@@ -1,10 +1,10 @@
 //! `secret-source-invalid` (error): a secret with both a `value` and a `keyVaultUrl`, or neither.
 //!
-//! **Azure rule.** A secret is either inline (`name` + `value`) or a Key Vault reference
-//! (`name` + `keyVaultUrl` + `identity`) (azure-reference.md §1.1). Otherwise the write fails
-//! with `ContainerAppSecretInvalid`: "Invalid Request: Container app secret(s) with name(s) 'x'
-//! are invalid: value or keyVaultUrl and identity should be provided." (error-strings.md A6).
-//! A file exported with `az containerapp show` has no values at all: GET never returns them.
+//! **Azure rule.** A secret is either inline (`name` + `value`) or a Key Vault reference (`name` +
+//! `keyVaultUrl` + `identity`) (docs/azure.md#secrets-of-an-app-or-job). Otherwise the write fails
+//! with `ContainerAppSecretInvalid`: "Invalid Request: Container app secret(s) with name(s) 'x' are
+//! invalid: value or keyVaultUrl and identity should be provided." (docs/azure-errors.md, A6). A
+//! file exported with `az containerapp show` has no values at all: GET never returns them.
 
 use super::{Ctx, Rule, secret_pointer};
 use crate::lint::finding::{Finding, Severity};

@@ -5,7 +5,7 @@
 //! rule `auth[].secretRef`, `registries[].passwordSecretRef`, and jobs'
 //! `eventTriggerConfig.scale.rules[].auth[]`. Azure rejects such a write with
 //! `ContainerAppSecretRefNotFound` ("SecretRef 'x' defined for container 'c' not found"), or the
-//! revision is created but fails and is scaled to 0 (error-strings.md A8, A9).
+//! revision is created but fails and is scaled to 0 (docs/azure-errors.md, A8, A9).
 //!
 //! **Why lint.** The sites come from the same `Workload::secret_refs` the `secret_ref` checker
 //! reads, and near misses from its `did_you_mean`, so lint and `check` agree on every site.
