@@ -1,6 +1,6 @@
 //! kvdiag: why can't this Azure Container App get its secrets?
 //!
-//! Data flows one way (DESIGN.md, "Shape of the code"):
+//! Data flows one way (docs/design.md#shape-of-the-code):
 //!
 //! ```text
 //! bundle (recorded Azure responses) -> snapshot (typed, redacted) -> checks (pure) -> verdict -> render

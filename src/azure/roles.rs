@@ -123,7 +123,7 @@ struct BuiltIn {
 }
 
 /// The built-in roles kvdiag knows without a read. Roles outside this list are fetched
-/// (request 11 of the plan) and, when that read is missing, make a verdict less than complete.
+/// (the plan's role-definition read) and, when that read is missing, make a verdict less than complete.
 const BUILT_INS: &[BuiltIn] = &[
     BuiltIn {
         guid: "8e3af657-a8ff-443c-a75c-2fe8c4bcb635",

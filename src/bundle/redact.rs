@@ -26,8 +26,8 @@
 //!   Key Vault, so every `value` inside the items of the top-level `value` list is removed (at any
 //!   depth); a top-level `value` that is not a list (a secret GET under an unexpected path) becomes
 //!   the marker.
-//! * **Activity-log events of a secret-listing action** (`.../listSecrets/action`,
-//!   `.../listKeys/action`, `.../sharedKeys/action`): `properties.responseBody` becomes the marker.
+//! * **Activity-log events of a secret-listing action** (`…/listSecrets/action`,
+//!   `…/listKeys/action`, `…/sharedKeys/action`): `properties.responseBody` becomes the marker.
 //! * **JSON carried in strings**: the activity log records request and response bodies as JSON
 //!   *strings* (`properties.requestbody`, `properties.responseBody`) and the ARM error of a failed
 //!   write as one (`properties.statusMessage`); a Container App PUT inside `requestbody` holds
