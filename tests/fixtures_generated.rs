@@ -105,3 +105,75 @@ fn committed_scenarios_equal_the_generator_output() {
     }
     assert!(problems.is_empty(), "{}\n{HOW_TO_FIX}", problems.join("\n"));
 }
+
+/// True when `text` is `template` with each `{placeholder}` standing for any text.
+fn fits(template: &str, text: &str) -> bool {
+    let mut pieces: Vec<&str> = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        pieces.push(&rest[..open]);
+        rest = rest[open..].split_once('}').map_or("", |(_, after)| after);
+    }
+    pieces.push(rest);
+    let (first, last) = (pieces[0], pieces[pieces.len() - 1]);
+    if pieces.len() == 1 {
+        return text == first;
+    }
+    let Some(mut tail) = text.strip_prefix(first) else {
+        return false;
+    };
+    for piece in &pieces[1..pieces.len() - 1] {
+        match tail.find(piece) {
+            Some(at) => tail = &tail[at + piece.len()..],
+            None => return false,
+        }
+    }
+    tail.ends_with(last)
+}
+
+/// The generator writes the same reads live collection sends: every response it records for a
+/// read of the plan has the plan's method, api-version and `$filter` shape (src/plan.rs).
+#[test]
+fn every_fixture_request_is_a_planned_read() {
+    let dir = repo().join("fixtures/scenarios");
+    let mut checked = 0;
+    for name in json_files(&dir) {
+        let bundle = kvdiag::bundle::Bundle::load(&dir.join(&name)).expect("fixture loads");
+        for response in &bundle.responses {
+            let Some(kind) = kvdiag::bundle::route(response).kind() else {
+                continue;
+            };
+            let spec = kind.spec();
+            let line = format!("{name}: {}", response.request_line());
+            assert_eq!(response.method, spec.method, "{line}");
+            assert_eq!(response.service, spec.service, "{line}");
+            assert_eq!(response.param("api-version"), spec.api_version, "{line}");
+            match (spec.filter, response.param("$filter")) {
+                (Some(template), Some(filter)) => {
+                    assert!(fits(template, filter), "{line}: $filter is not {template}")
+                }
+                (None, None) => {}
+                (template, filter) => panic!("{line}: $filter {filter:?}, plan {template:?}"),
+            }
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 500,
+        "only {checked} planned reads in the fixtures"
+    );
+}
+
+#[test]
+fn templates_fit_like_the_plan_means() {
+    assert!(fits(
+        "atScope() and assignedTo('{p}')",
+        "atScope() and assignedTo('abc')"
+    ));
+    assert!(!fits(
+        "atScope() and assignedTo('{p}')",
+        "assignedTo('abc')"
+    ));
+    assert!(fits("atScope()", "atScope()"));
+    assert!(!fits("atScope()", "atScope() and 1"));
+}
