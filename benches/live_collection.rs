@@ -4,6 +4,8 @@
 //!
 //! `cargo bench --bench live_collection` (or `bash bench/live.sh`). Arguments after `--`:
 //! `--latency-ms N` (default 100) and `--runs N` (default 5).
+// A benchmark reports on stdout.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 #[path = "../tests/common/fake_az.rs"]
 mod fake_az;

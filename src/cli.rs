@@ -1,4 +1,8 @@
 //! Command-line parsing and dispatch; everything else is library code.
+//!
+//! The binary edge: the one module that writes messages to the terminal itself (renderers
+//! return text, `write_stdout` prints it).
+#![allow(clippy::print_stderr)]
 
 use crate::bundle::{Bundle, Target};
 use crate::collect::{

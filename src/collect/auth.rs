@@ -395,6 +395,7 @@ impl Drop for GroupKiller {
         if let Some(pid) = self.0.and_then(|pid| i32::try_from(pid).ok()) {
             // SAFETY: kill(2) with a negative pid signals the process group the child leads
             // (process_group(0) made its pgid its pid); it touches no memory.
+            #[allow(unsafe_code)]
             unsafe {
                 libc::kill(-pid, libc::SIGKILL);
             }

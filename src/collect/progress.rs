@@ -41,6 +41,8 @@ impl Progress {
     pub fn println(&self, line: &str) {
         match &self.bar {
             Some(bar) => bar.println(line),
+            // The progress line is stderr by design: the verdict alone goes to stdout.
+            #[allow(clippy::print_stderr)]
             None => eprintln!("{line}"),
         }
     }

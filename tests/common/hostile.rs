@@ -370,6 +370,7 @@ pub fn gzip_bomb(expanded: usize) -> Vec<u8> {
 /// Runs a command to its end and returns its output with its peak resident memory in KiB
 /// (`wait4`'s `ru_maxrss`), on a thread of its own. The caller bounds the time with
 /// `--timeout` and `timeout_after` kills it if that fails.
+#[allow(unsafe_code)] // wait4(2) for the child's peak RSS, kill(2) for its bound: libc has no safe wrapper
 pub fn run_measured(
     mut command: std::process::Command,
     timeout_after: Duration,
