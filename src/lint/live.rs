@@ -147,11 +147,7 @@ pub fn judge(
     let Some(workload) = snapshot.workload.ok().cloned() else {
         return Vec::new();
     };
-    let system_enabled = workload
-        .identity
-        .kind
-        .split(',')
-        .any(|t| t.trim().eq_ignore_ascii_case("SystemAssigned"));
+    let system_enabled = workload.identity.system_enabled();
     let mut out = Vec::new();
     for r in snapshot.kv_refs.clone() {
         if r.parsed.is_err() {

@@ -15,7 +15,7 @@ use super::{RECOMMENDED_ROLE, Tally, commands, quoted};
 use crate::azure::{ids, time as t};
 use crate::checks::refused::Refused;
 use crate::refusals::Refusal;
-use crate::snapshot::{Read, Snapshot, Vault, Workload};
+use crate::snapshot::{Identity, Read, Snapshot, Vault, Workload};
 use crate::verdict::{Evidence, Remediation, Status};
 
 /// The concern of a refusal whose message names no secret.
@@ -122,17 +122,12 @@ struct Fetch {
 
 impl Fetch {
     fn resolve(workload: &Workload, identity: &str) -> Fetch {
-        let is_system = identity.eq_ignore_ascii_case("system")
+        let is_system = Identity::names_system(identity)
             || identity.is_empty() && workload.identity.system().is_some();
-        let principal = if is_system {
-            workload.identity.system().map(str::to_ascii_lowercase)
-        } else {
+        let principal =
             workload
                 .identity
-                .user(identity)
-                .and_then(|u| u.principal_id.clone())
-                .map(|p| p.to_ascii_lowercase())
-        };
+                .principal_of(Some(if is_system { "system" } else { identity }));
         let label = if is_system {
             "system".to_string()
         } else {

@@ -11,6 +11,7 @@
 use super::{Ctx, Rule, secret_pointer};
 use crate::azure::ids;
 use crate::lint::finding::{Finding, Severity};
+use crate::snapshot::Identity;
 use serde_json::Value;
 
 pub const RULE: Rule = Rule {
@@ -26,9 +27,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .pointer("/identity/type")
         .and_then(Value::as_str)
         .unwrap_or("None");
-    let system_enabled = kind
-        .split(',')
-        .any(|t| t.trim().eq_ignore_ascii_case("SystemAssigned"));
+    let system_enabled = Identity::system_enabled_in(body);
     let keys: Vec<&String> = body
         .pointer("/identity/userAssignedIdentities")
         .and_then(Value::as_object)
@@ -50,7 +49,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             continue;
         }
         let label = ctx.secret_label(i, secret);
-        if identity.eq_ignore_ascii_case("system") {
+        if Identity::names_system(identity) {
             if ctx.unresolved("/identity/type") || system_enabled {
                 continue;
             }
