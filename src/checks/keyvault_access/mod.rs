@@ -33,7 +33,7 @@ mod reading;
 mod refused_fetch;
 mod remedy;
 
-use super::{Tally, commands, latest_sync, log_evidence, quoted};
+use super::{CheckerId, Tally, commands, latest_sync, log_evidence, quoted};
 use crate::azure::ids;
 use crate::logs::{FailureCause, LogEvent};
 use crate::snapshot::{KvReference, Read, Snapshot, SystemLogEntry, Vault, Workload};
@@ -41,7 +41,7 @@ use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
 use reading::Reading;
 use time::Duration;
 
-pub const ID: &str = "keyvault_access";
+pub const ID: CheckerId = CheckerId::KeyvaultAccess;
 pub const TITLE: &str = "each Key Vault reference's identity exists and may read the secret";
 
 /// Role assignments younger than this may not have propagated (DESIGN.md field facts).
