@@ -169,22 +169,15 @@ impl Reading<'_> {
         let Reading {
             snapshot, r, vault, ..
         } = self;
-        let target = &snapshot.target;
         let now = snapshot.now;
         let recent = grant
             .created_on
             .filter(|c| t::elapsed(now, *c) < PROPAGATION);
         if let Some(created) = recent {
             tally.item(Status::Possible, format!("{who} was granted '{}' on {secret} {}; it may not have propagated, and the platform retries only on its 30-minute sync", grant.role, t::ago(now, created)), &r.secret);
-            tally.remedy(Remediation::run(
-                format!("after a few minutes, set {secret} again to force an immediate sync"),
-                commands::secret_set_keyvault(
-                    target,
-                    &r.secret,
-                    &r.url,
-                    r.identity.as_deref().unwrap_or("system"),
-                ),
-            ));
+            tally.remedy(self.set_again(format!(
+                "after a few minutes, set {secret} again to force an immediate sync"
+            )));
         } else if refused_since {
             tally.item(
                 Status::Possible,
@@ -194,15 +187,9 @@ impl Reading<'_> {
                 ),
                 &r.secret,
             );
-            tally.remedy(Remediation::run(
-                format!("set {secret} again to force a fresh sync with the current grant"),
-                commands::secret_set_keyvault(
-                    target,
-                    &r.secret,
-                    &r.url,
-                    r.identity.as_deref().unwrap_or("system"),
-                ),
-            ));
+            tally.remedy(self.set_again(format!(
+                "set {secret} again to force a fresh sync with the current grant"
+            )));
         } else if deny_unread {
             tally.item(
                 Status::Unlikely,

@@ -13,7 +13,6 @@ use crate::verdict::{Evidence, Remediation};
 impl Reading<'_> {
     pub(super) fn remedy_grant(&self, tally: &mut Tally) {
         let Reading {
-            snapshot,
             r,
             vault,
             principal,
@@ -21,18 +20,25 @@ impl Reading<'_> {
             ..
         } = self;
         tally.remedy(grant(vault, principal, &r.identity_label(), result.rbac));
-        tally.remedy(Remediation::run(
-            format!(
-                "then set '{}' again: the platform syncs at once instead of within 30 minutes",
-                r.secret
-            ),
+        tally.remedy(self.set_again(format!(
+            "then set '{}' again: the platform syncs at once instead of within 30 minutes",
+            r.secret
+        )));
+    }
+
+    /// Setting the secret again, with the same URL and identity, makes the platform sync it at
+    /// once instead of on its 30-minute cycle.
+    pub(super) fn set_again(&self, description: String) -> Remediation {
+        let r = self.r;
+        Remediation::run(
+            description,
             commands::secret_set_keyvault(
-                &snapshot.target,
+                &self.snapshot.target,
                 &r.secret,
                 &r.url,
                 r.identity.as_deref().unwrap_or("system"),
             ),
-        ));
+        )
     }
 
     /// When the secret's identity cannot read it but another identity of the app can, say so: the
