@@ -14,7 +14,6 @@
 //! * [`lint`] checks a Container Apps YAML or ARM template before it is deployed, with the
 //!   same model and checkers.
 
-pub mod access;
 pub mod azure;
 pub mod bundle;
 pub mod checks;

@@ -8,6 +8,7 @@
 //! fragments through [`crate::logs::classify`], so the system-log classifier and this one cannot
 //! drift apart.
 
+use crate::checks::CheckerId;
 use crate::logs::{self, FailureCause, LogEvent};
 
 /// One classified refusal.
@@ -52,12 +53,14 @@ impl Refusal {
     }
 
     /// The hypothesis this refusal is evidence for.
-    pub fn hypothesis(&self) -> Option<&'static str> {
+    pub fn hypothesis(&self) -> Option<CheckerId> {
         match self {
-            Refusal::SecretRefNotFound { .. } | Refusal::SecretInvalid { .. } => Some("secret_ref"),
+            Refusal::SecretRefNotFound { .. } | Refusal::SecretInvalid { .. } => {
+                Some(CheckerId::SecretRef)
+            }
             Refusal::KeyVaultUnreadable { .. }
             | Refusal::IdentityNotFound { .. }
-            | Refusal::KeyVaultUrlInvalid => Some("keyvault_access"),
+            | Refusal::KeyVaultUrlInvalid => Some(CheckerId::KeyvaultAccess),
             Refusal::Other => None,
         }
     }
@@ -145,7 +148,7 @@ mod tests {
         let a4 = "Failed to provision revision for container app 'quiz-perf'. Field 'configuration.secrets' is invalid: Invalid value: \"pg-password\": Unable to get value using Managed identity .../id-zava for secret pg-password.";
         assert_eq!(
             classify(Some("ContainerAppOperationError"), a4).hypothesis(),
-            Some("keyvault_access")
+            Some(CheckerId::KeyvaultAccess)
         );
         assert_eq!(
             classify(

@@ -1,9 +1,10 @@
 //! The verdict: one entry per hypothesis, ranked, with evidence, remediation and gaps.
 //!
-//! Semantics are normative in DESIGN.md ("Verdict semantics"). The JSON shape is the public
+//! Semantics are normative in docs/design.md#verdict-semantics. The JSON shape is the public
 //! contract `kvdiag/verdict/v1`: fields may be added, never renamed or removed.
 
 use crate::bundle::Target;
+use crate::checks::CheckerId;
 use crate::snapshot::Gap;
 use crate::timeline::Entry;
 use serde::Serialize;
@@ -146,7 +147,7 @@ impl Remediation {
 /// The result of one checker.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Hypothesis {
-    pub id: String,
+    pub id: CheckerId,
     pub status: Status,
     /// 1..n, unique, assigned by [`Verdict::new`].
     pub rank: usize,
@@ -162,9 +163,9 @@ pub struct Hypothesis {
 }
 
 impl Hypothesis {
-    pub fn new(id: &str, status: Status, summary: impl Into<String>) -> Hypothesis {
+    pub fn new(id: CheckerId, status: Status, summary: impl Into<String>) -> Hypothesis {
         Hypothesis {
-            id: id.into(),
+            id,
             status,
             rank: 0,
             summary: summary.into(),
@@ -175,14 +176,9 @@ impl Hypothesis {
         }
     }
 
-    /// Order among equal statuses: configuration faults before timing effects (DESIGN.md).
+    /// Order among equal statuses: configuration faults before timing effects (docs/design.md#verdict-semantics).
     fn tie_break(&self) -> (u8, &str) {
-        match self.id.as_str() {
-            "secret_ref" => (0, ""),
-            "keyvault_access" => (1, ""),
-            "stale_revision" => (3, ""),
-            other => (2, other),
-        }
+        self.id.tie_order()
     }
 }
 
@@ -256,7 +252,7 @@ impl Verdict {
         self.hypotheses.first()
     }
 
-    /// The exit code (DESIGN.md): 1 when an entry is at or above `fail_on`; else 3 when the app
+    /// The exit code (docs/design.md#verdict-semantics): 1 when an entry is at or above `fail_on`; else 3 when the app
     /// could not be read or the top entry is inconclusive; else 0. (2 is decided before a
     /// verdict exists: usage, input and credential errors.)
     pub fn exit_code(&self, fail_on: Status) -> i32 {
@@ -276,7 +272,7 @@ impl Verdict {
 mod tests {
     use super::*;
 
-    fn verdict(entries: &[(&str, Status)], workload_read: bool) -> Verdict {
+    fn verdict(entries: &[(CheckerId, Status)], workload_read: bool) -> Verdict {
         let target = Target {
             subscription: "s".into(),
             resource_group: "rg".into(),
@@ -285,7 +281,7 @@ mod tests {
         };
         let hypotheses = entries
             .iter()
-            .map(|(id, s)| Hypothesis::new(id, *s, ""))
+            .map(|(id, s)| Hypothesis::new(*id, *s, ""))
             .collect();
         Verdict::new(target, String::new(), hypotheses, Vec::new(), workload_read)
     }
@@ -294,27 +290,23 @@ mod tests {
     fn ranks_by_status_then_configuration_before_timing() {
         let v = verdict(
             &[
-                ("stale_revision", Status::Likely),
-                ("keyvault_network", Status::Likely),
-                ("secret_ref", Status::RuledOut),
-                ("keyvault_access", Status::Likely),
-                ("keyvault_secret_state", Status::Confirmed),
+                (CheckerId::StaleRevision, Status::Likely),
+                (CheckerId::KeyvaultNetwork, Status::Likely),
+                (CheckerId::SecretRef, Status::RuledOut),
+                (CheckerId::KeyvaultAccess, Status::Likely),
+                (CheckerId::KeyvaultSecretState, Status::Confirmed),
             ],
             true,
         );
-        let order: Vec<(&str, usize)> = v
-            .hypotheses
-            .iter()
-            .map(|h| (h.id.as_str(), h.rank))
-            .collect();
+        let order: Vec<(CheckerId, usize)> = v.hypotheses.iter().map(|h| (h.id, h.rank)).collect();
         assert_eq!(
             order,
             [
-                ("keyvault_secret_state", 1),
-                ("keyvault_access", 2),
-                ("keyvault_network", 3),
-                ("stale_revision", 4),
-                ("secret_ref", 5)
+                (CheckerId::KeyvaultSecretState, 1),
+                (CheckerId::KeyvaultAccess, 2),
+                (CheckerId::KeyvaultNetwork, 3),
+                (CheckerId::StaleRevision, 4),
+                (CheckerId::SecretRef, 5)
             ]
         );
     }
@@ -322,26 +314,26 @@ mod tests {
     #[test]
     fn exit_codes_follow_the_design() {
         assert_eq!(
-            verdict(&[("secret_ref", Status::Likely)], true).exit_code(Status::Likely),
+            verdict(&[(CheckerId::SecretRef, Status::Likely)], true).exit_code(Status::Likely),
             1
         );
         assert_eq!(
-            verdict(&[("secret_ref", Status::Possible)], true).exit_code(Status::Likely),
+            verdict(&[(CheckerId::SecretRef, Status::Possible)], true).exit_code(Status::Likely),
             0
         );
         assert_eq!(
-            verdict(&[("secret_ref", Status::Possible)], true).exit_code(Status::Possible),
+            verdict(&[(CheckerId::SecretRef, Status::Possible)], true).exit_code(Status::Possible),
             1
         );
         assert_eq!(
-            verdict(&[("secret_ref", Status::Likely)], true).exit_code(Status::Confirmed),
+            verdict(&[(CheckerId::SecretRef, Status::Likely)], true).exit_code(Status::Confirmed),
             0
         );
         assert_eq!(
             verdict(
                 &[
-                    ("secret_ref", Status::Inconclusive),
-                    ("stale_revision", Status::RuledOut)
+                    (CheckerId::SecretRef, Status::Inconclusive),
+                    (CheckerId::StaleRevision, Status::RuledOut)
                 ],
                 true
             )
@@ -349,16 +341,17 @@ mod tests {
             3
         );
         assert_eq!(
-            verdict(&[("secret_ref", Status::Inconclusive)], false).exit_code(Status::Likely),
+            verdict(&[(CheckerId::SecretRef, Status::Inconclusive)], false)
+                .exit_code(Status::Likely),
             3
         );
         assert_eq!(
-            verdict(&[("secret_ref", Status::Confirmed)], false).exit_code(Status::Likely),
+            verdict(&[(CheckerId::SecretRef, Status::Confirmed)], false).exit_code(Status::Likely),
             1,
             "a cause beats missing evidence"
         );
         assert_eq!(
-            verdict(&[("secret_ref", Status::RuledOut)], true).exit_code(Status::Likely),
+            verdict(&[(CheckerId::SecretRef, Status::RuledOut)], true).exit_code(Status::Likely),
             0
         );
     }

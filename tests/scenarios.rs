@@ -23,7 +23,7 @@ fn every_scenario_gives_its_expected_verdict() {
         let statuses: BTreeMap<String, String> = verdict
             .hypotheses
             .iter()
-            .map(|h| (h.id.clone(), h.status.to_string()))
+            .map(|h| (h.id.to_string(), h.status.to_string()))
             .collect();
         let wanted: BTreeMap<String, String> =
             serde_json::from_value(expected["statuses"].clone()).unwrap();

@@ -15,13 +15,13 @@
 //! **Cannot see.** Private DNS zones and their VNet links, custom DNS servers, UDRs and
 //! firewalls on the path, network security perimeters (their 403 in the log is the only sign).
 
-use super::{Tally, commands, latest_sync, log_evidence};
+use super::{CheckerId, Tally, commands, latest_sync, log_evidence};
 use crate::logs::{FailureCause, LogEvent};
 use crate::snapshot::{Read, Snapshot, SystemLogEntry, Vault, Workload};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
 use std::net::Ipv4Addr;
 
-pub const ID: &str = "keyvault_network";
+pub const ID: CheckerId = CheckerId::KeyvaultNetwork;
 pub const TITLE: &str = "the environment has a network path to each referenced vault";
 
 pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {

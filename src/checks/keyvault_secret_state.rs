@@ -15,14 +15,14 @@
 //! **Cannot see.** Soft-deleted secrets (`deletedsecrets` is not read; the fix says how to
 //! look); vaults in subscriptions the caller cannot read.
 
-use super::{Tally, commands, latest_sync, log_evidence, quoted};
+use super::{CheckerId, Tally, commands, latest_sync, log_evidence, quoted};
 use crate::azure::time as t;
 use crate::logs::{FailureCause, LogEvent};
 use crate::snapshot::{KvReference, Read, SecretVersion, Snapshot, VaultSecret, Workload};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
 use time::OffsetDateTime;
 
-pub const ID: &str = "keyvault_secret_state";
+pub const ID: CheckerId = CheckerId::KeyvaultSecretState;
 pub const TITLE: &str =
     "each referenced vault and secret version exists, is enabled and not expired";
 

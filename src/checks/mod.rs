@@ -2,10 +2,11 @@
 //!
 //! Each file states the Azure rule it encodes, the evidence it reads and what it cannot see.
 //! `secret_ref`, `keyvault_access` and `stale_revision` always answer; the `keyvault_*`
-//! refinements answer when the workload has a Key Vault reference (DESIGN.md, "Verdict
-//! semantics").
+//! refinements answer when the workload has a Key Vault reference
+//! (docs/design.md#verdict-semantics).
 
 pub mod commands;
+mod id;
 mod keyvault_access;
 mod keyvault_network;
 mod keyvault_secret_state;
@@ -13,6 +14,7 @@ mod refused;
 mod secret_ref;
 mod stale_revision;
 
+pub use id::CheckerId;
 pub use secret_ref::did_you_mean;
 
 use crate::logs::LogEvent;
@@ -21,7 +23,7 @@ use crate::verdict::{Evidence, Hypothesis, Remediation, Status, Verdict};
 
 /// A registered checker.
 pub struct Checker {
-    pub id: &'static str,
+    pub id: CheckerId,
     /// One line for the README's table of checks.
     pub title: &'static str,
     /// `None` when the check does not apply to this workload.
@@ -57,9 +59,6 @@ pub const CHECKERS: &[Checker] = &[
     },
 ];
 
-/// The hypotheses that answer even when nothing could be read.
-const ALWAYS: [&str; 3] = [secret_ref::ID, keyvault_access::ID, stale_revision::ID];
-
 /// Runs every checker and ranks the results.
 pub fn diagnose(snapshot: &Snapshot) -> Verdict {
     let as_of = crate::azure::time::display(snapshot.now);
@@ -68,8 +67,9 @@ pub fn diagnose(snapshot: &Snapshot) -> Verdict {
             .iter()
             .filter_map(|c| (c.run)(snapshot, workload))
             .collect(),
-        unread => ALWAYS
-            .iter()
+        unread => CheckerId::ALL
+            .into_iter()
+            .filter(|id| id.always_answers())
             .map(|id| unreadable_workload(snapshot, id, unread))
             .collect(),
     };
@@ -83,7 +83,7 @@ pub fn diagnose(snapshot: &Snapshot) -> Verdict {
     .with_timeline(crate::timeline::build(snapshot))
 }
 
-fn unreadable_workload(snapshot: &Snapshot, id: &str, read: &Read<Workload>) -> Hypothesis {
+fn unreadable_workload(snapshot: &Snapshot, id: CheckerId, read: &Read<Workload>) -> Hypothesis {
     let what = if snapshot.target.is_job() {
         "job"
     } else {
@@ -117,7 +117,7 @@ fn unreadable_workload(snapshot: &Snapshot, id: &str, read: &Read<Workload>) -> 
 /// Collects per-item findings (one secret, one revision, one vault) into one hypothesis entry
 /// whose status is the strongest of its items.
 pub(crate) struct Tally {
-    id: &'static str,
+    id: CheckerId,
     items: Vec<(Status, String)>,
     concerns: Vec<String>,
     evidence: Vec<Evidence>,
@@ -126,7 +126,7 @@ pub(crate) struct Tally {
 }
 
 impl Tally {
-    pub fn new(id: &'static str) -> Tally {
+    pub fn new(id: CheckerId) -> Tally {
         Tally {
             id,
             items: Vec::new(),

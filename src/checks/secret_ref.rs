@@ -21,13 +21,13 @@
 //! references.
 
 use super::refused::{Origin, Refused};
-use super::{Tally, commands, quoted};
+use super::{CheckerId, Tally, commands, quoted};
 use crate::logs::LogEvent;
 use crate::refusals::Refusal;
 use crate::snapshot::{SecretRefSite, SiteKind, Snapshot, Workload};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
 
-pub const ID: &str = "secret_ref";
+pub const ID: CheckerId = CheckerId::SecretRef;
 pub const TITLE: &str = "every secretRef names a defined secret";
 
 pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {

@@ -19,7 +19,7 @@
 //! **Cannot see.** Which field an app-level write changed (the activity log has no body);
 //! replica start times; jobs have no revisions (each execution reads current values).
 
-use super::{Tally, commands, latest_sync, quoted};
+use super::{CheckerId, Tally, commands, latest_sync, quoted};
 use crate::azure::time as t;
 use crate::logs::LogEvent;
 use crate::snapshot::{
@@ -28,7 +28,7 @@ use crate::snapshot::{
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
 use time::{Duration, OffsetDateTime};
 
-pub const ID: &str = "stale_revision";
+pub const ID: CheckerId = CheckerId::StaleRevision;
 pub const TITLE: &str = "serving revisions run on current secret values";
 
 /// The write that creates a revision lands just before the revision's `createdTime`.

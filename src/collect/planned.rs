@@ -152,14 +152,7 @@ impl Collector {
 /// system identity's when the file keeps it enabled, and each user-assigned identity's that
 /// the file still attaches (ids compare without case).
 fn adopt_principals(planned: &mut Value, live: &Value) {
-    let enabled = |v: &Value| {
-        v.pointer("/identity/type")
-            .and_then(Value::as_str)
-            .is_some_and(|t| {
-                t.split(',')
-                    .any(|p| p.trim().eq_ignore_ascii_case("SystemAssigned"))
-            })
-    };
+    let enabled = crate::snapshot::Identity::system_enabled_in;
     if enabled(planned)
         && enabled(live)
         && let Some(principal) = live.pointer("/identity/principalId").cloned()

@@ -53,7 +53,7 @@ pub struct Finding {
     /// The rule's stable kebab-case id (README, "Lint rules").
     pub rule: String,
     pub severity: Severity,
-    /// What is wrong, why it matters, and how to fix it.
+    /// What is wrong and why it matters; how to fix it is in `remediation`.
     pub message: String,
     /// The file as given on the command line.
     pub file: String,
@@ -67,7 +67,16 @@ pub struct Finding {
     /// A replacement value, when there is one obvious fix (a did-you-mean name).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suggestion: Option<String>,
-    /// Steps that fix it (commands where one exists).
+    /// Steps that fix it (commands where one exists), apart from the message, like ruff's
+    /// fix title: every static rule gives one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub remediation: Vec<Remediation>,
+}
+
+impl Finding {
+    /// Adds a step that fixes the finding.
+    pub fn fix(mut self, remediation: Remediation) -> Finding {
+        self.remediation.push(remediation);
+        self
+    }
 }

@@ -18,7 +18,7 @@ use super::rules::{self, Rule};
 use super::source::pointer_to_dotted;
 use super::{Resource, sort};
 use crate::bundle::Target;
-use crate::checks::{CHECKERS, commands};
+use crate::checks::{CHECKERS, CheckerId, commands};
 use crate::collect::{CollectError, Collector, Window};
 use crate::snapshot::{KvReference, Read, Snapshot};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
@@ -34,16 +34,6 @@ pub fn is_live_rule(id: &str) -> bool {
     ]
     .iter()
     .any(|r| r.id == id)
-}
-
-/// Which checker feeds which rule.
-fn rule_for(checker: &str) -> Option<&'static Rule> {
-    match checker {
-        "keyvault_access" => Some(&rules::keyvault_access::RULE),
-        "keyvault_secret_state" => Some(&rules::keyvault_secret_state::RULE),
-        "keyvault_network" => Some(&rules::keyvault_network::RULE),
-        _ => None,
-    }
 }
 
 /// The Azure target of a resource: `--app`/`--job`/`--rg` win, then the file's `id` and
@@ -147,11 +137,7 @@ pub fn judge(
     let Some(workload) = snapshot.workload.ok().cloned() else {
         return Vec::new();
     };
-    let system_enabled = workload
-        .identity
-        .kind
-        .split(',')
-        .any(|t| t.trim().eq_ignore_ascii_case("SystemAssigned"));
+    let system_enabled = workload.identity.system_enabled();
     let mut out = Vec::new();
     for r in snapshot.kv_refs.clone() {
         if r.parsed.is_err() {
@@ -167,10 +153,10 @@ pub fn judge(
         let mut one = snapshot.clone();
         one.kv_refs = vec![r.clone()];
         for checker in CHECKERS {
-            let Some(rule) = rule_for(checker.id) else {
+            let Some(rule) = checker.id.lint_rule() else {
                 continue;
             };
-            if not_created && checker.id == "keyvault_access" {
+            if not_created && checker.id == CheckerId::KeyvaultAccess {
                 continue;
             }
             if let Some(h) = (checker.run)(&one, &workload)
@@ -186,7 +172,7 @@ pub fn judge(
     out
 }
 
-/// Lint's severities for the checkers' statuses (DESIGN.md: error ↔ likely, warning ↔
+/// Lint's severities for the checkers' statuses (docs/design.md#verdict-semantics: error ↔ likely, warning ↔
 /// possible); `inconclusive` is a note that makes the run exit 3, like `check`.
 fn severity(status: Status) -> Option<Severity> {
     match status {

@@ -98,8 +98,8 @@ fn file_table(out: &mut String, file: &FileReport, style: Style) {
         let mut text = format!("{}\n  at {}", f.message, f.path);
         for r in &f.remediation {
             match &r.command {
-                Some(cmd) => write!(text, "\n  # {}\n  {cmd}", r.description).ok(),
-                None => write!(text, "\n  # {}", r.description).ok(),
+                Some(cmd) => write!(text, "\n  fix: {}\n  {cmd}", r.description).ok(),
+                None => write!(text, "\n  fix: {}", r.description).ok(),
             };
         }
         let severity = if style.color {

@@ -174,10 +174,12 @@ pub fn render(report: &Report) -> String {
         .collect();
     let mut results = Vec::new();
     for f in report.findings() {
+        // SARIF `fixes` need artifact changes; the fix text follows the message instead.
         let mut text = f.message.clone();
         for r in &f.remediation {
-            if let Some(cmd) = &r.command {
-                text.push_str(&format!("\n{}: {cmd}", r.description));
+            match &r.command {
+                Some(cmd) => text.push_str(&format!("\nFix: {}: {cmd}", r.description)),
+                None => text.push_str(&format!("\nFix: {}", r.description)),
             }
         }
         results.push(SarifResult {

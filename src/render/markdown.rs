@@ -11,7 +11,7 @@ pub fn render(verdict: &Verdict) -> String {
         Some(h) => writeln!(
             out,
             "### kvdiag — {label}: `{}` ({})\n\n{}\n",
-            h.id,
+            h.id.as_str(),
             h.status,
             inline(&h.summary)
         ),
@@ -42,14 +42,14 @@ pub fn render(verdict: &Verdict) -> String {
             out,
             "| {} | `{}` | {} | {} |",
             h.rank,
-            h.id,
+            h.id.as_str(),
             h.status,
             cell(&h.summary)
         )
         .ok();
     }
     for h in verdict.hypotheses.iter().filter(|h| worth_detail(h)) {
-        writeln!(out, "\n#### `{}` — {}\n", h.id, h.status).ok();
+        writeln!(out, "\n#### `{}` — {}\n", h.id.as_str(), h.status).ok();
         for e in &h.evidence {
             let sign = if e.effect == Effect::Supports {
                 "supports"

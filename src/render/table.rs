@@ -13,7 +13,14 @@ pub fn render(verdict: &Verdict, style: Style) -> String {
     writeln!(out).ok();
     match top {
         Some(h) => {
-            writeln!(out, "{}: {} ({})", label.to_uppercase(), h.id, h.status).ok();
+            writeln!(
+                out,
+                "{}: {} ({})",
+                label.to_uppercase(),
+                h.id.as_str(),
+                h.status
+            )
+            .ok();
             writeln!(out, "  {}", h.summary).ok();
             if h.status == crate::verdict::Status::Inconclusive {
                 let mut needs: Vec<&str> = Vec::new();
@@ -69,7 +76,7 @@ pub fn render(verdict: &Verdict, style: Style) -> String {
         };
         table.add_row(vec![
             Cell::new(h.rank),
-            Cell::new(&h.id),
+            Cell::new(h.id.as_str()),
             status,
             Cell::new(&h.summary),
         ]);
@@ -80,7 +87,7 @@ pub fn render(verdict: &Verdict, style: Style) -> String {
         if h.evidence.is_empty() && h.remediation.is_empty() {
             continue;
         }
-        writeln!(out, "\n{} ({}) — evidence:", h.id, h.status).ok();
+        writeln!(out, "\n{} ({}) — evidence:", h.id.as_str(), h.status).ok();
         for e in &h.evidence {
             let sign = if e.effect == Effect::Supports {
                 "+"

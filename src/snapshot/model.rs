@@ -36,17 +36,7 @@ impl KvReference {
             .iter()
             .filter_map(|secret| {
                 let url = secret.key_vault_url.clone()?;
-                let principal = match secret.identity.as_deref() {
-                    Some(i) if i.eq_ignore_ascii_case("system") => {
-                        w.identity.system().map(str::to_ascii_lowercase)
-                    }
-                    Some(i) => w
-                        .identity
-                        .user(i)
-                        .and_then(|u| u.principal_id.clone())
-                        .map(|p| p.to_ascii_lowercase()),
-                    None => None,
-                };
+                let principal = w.identity.principal_of(secret.identity.as_deref());
                 Some(KvReference {
                     secret: secret.name.clone(),
                     parsed: KeyVaultRef::parse(&url),

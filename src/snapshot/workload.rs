@@ -70,17 +70,55 @@ pub struct UserAssigned {
     pub client_id: Option<String>,
 }
 
+/// True when an `identity.type` value (`SystemAssigned`, `SystemAssigned,UserAssigned`, any
+/// case) includes the system-assigned identity.
+fn type_has_system(kind: &str) -> bool {
+    kind.split(',')
+        .any(|t| t.trim().eq_ignore_ascii_case("SystemAssigned"))
+}
+
 impl Identity {
+    /// True when the identity type includes the system-assigned identity (whether or not its
+    /// principal is known yet).
+    pub fn system_enabled(&self) -> bool {
+        type_has_system(&self.kind)
+    }
+
+    /// [`Identity::system_enabled`] on a raw resource body (`identity.type`), for code that
+    /// works on the JSON before (or instead of) parsing it: lint rules, collection.
+    pub fn system_enabled_in(resource: &Value) -> bool {
+        resource
+            .pointer("/identity/type")
+            .and_then(Value::as_str)
+            .is_some_and(type_has_system)
+    }
+
+    /// True when a secret's `identity` names the system-assigned identity (`system`, any case)
+    /// rather than a user-assigned identity's resource id.
+    pub fn names_system(identity: &str) -> bool {
+        identity.eq_ignore_ascii_case("system")
+    }
+
     /// The system-assigned principal, when the identity type includes it.
     pub fn system(&self) -> Option<&str> {
-        let enabled = self
-            .kind
-            .split(',')
-            .any(|t| t.trim().eq_ignore_ascii_case("SystemAssigned"));
-        if enabled {
+        if self.system_enabled() {
             self.system_principal.as_deref()
         } else {
             None
+        }
+    }
+
+    /// The lower-cased principal id of the identity a secret names: `system` (any case) is the
+    /// system-assigned identity when enabled, anything else an attached user-assigned identity's
+    /// resource id. `None` when the secret names none, or the app has no such principal.
+    pub fn principal_of(&self, identity: Option<&str>) -> Option<String> {
+        match identity {
+            Some(i) if Identity::names_system(i) => self.system().map(str::to_ascii_lowercase),
+            Some(i) => self
+                .user(i)
+                .and_then(|u| u.principal_id.clone())
+                .map(|p| p.to_ascii_lowercase()),
+            None => None,
         }
     }
 
@@ -211,7 +249,7 @@ impl Workload {
                 self.secrets
                     .iter()
                     .filter_map(|x| x.identity.clone())
-                    .filter(|i| !i.eq_ignore_ascii_case("system")),
+                    .filter(|i| !Identity::names_system(i)),
             )
             .collect();
         all.sort();
@@ -534,5 +572,49 @@ impl ScaleAuth {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn identity(kind: &str) -> Identity {
+        Identity {
+            kind: kind.into(),
+            system_principal: Some("SYS-P".into()),
+            tenant: None,
+            user_assigned: vec![UserAssigned {
+                id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-a".into(),
+                principal_id: Some("USER-P".into()),
+                client_id: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn answers_identity_questions_once() {
+        let both = identity("systemassigned, UserAssigned");
+        assert!(both.system_enabled());
+        assert_eq!(both.principal_of(Some("System")).as_deref(), Some("sys-p"));
+        assert_eq!(
+            both.principal_of(Some("/subscriptions/s/resourcegroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-a")).as_deref(),
+            Some("user-p")
+        );
+        assert_eq!(both.principal_of(Some("/subscriptions/s/other")), None);
+        assert_eq!(both.principal_of(None), None);
+
+        let user_only = identity("UserAssigned");
+        assert!(!user_only.system_enabled());
+        assert_eq!(user_only.principal_of(Some("system")), None);
+
+        assert!(Identity::system_enabled_in(
+            &json!({"identity": {"type": "SystemAssigned,UserAssigned"}})
+        ));
+        assert!(!Identity::system_enabled_in(
+            &json!({"identity": {"type": "None"}})
+        ));
+        assert!(!Identity::system_enabled_in(&json!({})));
     }
 }

@@ -8,6 +8,7 @@
 
 use super::{Ctx, Rule};
 use crate::lint::finding::{Finding, Severity};
+use crate::verdict::Remediation;
 use serde_json::Value;
 
 pub const RULE: Rule = Rule {
@@ -22,11 +23,15 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
     for (container, env, secret) in ctx.workload.template.literal_secretrefs() {
         let pointer = locate(&ctx.resource.body, &container, &env)
             .unwrap_or_else(|| "/properties/template".into());
-        let mut f = ctx.finding(
-            &RULE,
-            &pointer,
-            format!("env '{env}' of container '{container}' has the plain value 'secretRef:{secret}', so the container receives that text, not the secret; only the az CLI's --env-vars converts a lower-case 'secretref:' prefix (Azure/azure-cli#23365). Fix: replace `value` with `secretRef: {secret}`"),
-        );
+        let mut f = ctx
+            .finding(
+                &RULE,
+                &pointer,
+                format!("env '{env}' of container '{container}' has the plain value 'secretRef:{secret}', so the container receives that text, not the secret; only the az CLI's --env-vars converts a lower-case 'secretref:' prefix (Azure/azure-cli#23365)"),
+            )
+            .fix(Remediation::advice(format!(
+                "replace `value` with `secretRef: {secret}`"
+            )));
         f.suggestion = Some(secret);
         out.push(f);
     }

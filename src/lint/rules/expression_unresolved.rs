@@ -13,6 +13,7 @@ use super::{Ctx, Rule};
 use crate::lint::expr::same_expression;
 use crate::lint::finding::{Finding, Severity};
 use crate::lint::source::pointer_to_dotted;
+use crate::verdict::Remediation;
 use serde_json::Value;
 
 pub const RULE: Rule = Rule {
@@ -78,13 +79,15 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             &RULE,
             &u.pointer,
             format!(
-                "cannot check {}: `{}` is left unresolved ({}){}; kvdiag does not guess deployment-time values. Fix: pass the value with --parameters FILE, or check the deployed app with `kvdiag check`",
+                "cannot check {}: `{}` is left unresolved ({}){}; kvdiag does not guess deployment-time values",
                 pointer_to_dotted(&u.pointer),
                 u.expression,
                 u.reason,
                 if attached { "; it is the same expression as a user-assigned identity the resource declares, so it is attached" } else { "" }
             ),
-        ));
+        ).fix(Remediation::advice(
+            "pass the value with --parameters FILE, or check the deployed app with `kvdiag check`",
+        )));
     }
     out
 }

@@ -14,6 +14,7 @@
 
 use super::{Ctx, Rule, secret_pointer};
 use crate::lint::finding::{Finding, Severity};
+use crate::verdict::Remediation;
 
 pub const RULE: Rule = Rule {
     id: "keyvault-permission-model-implicit",
@@ -62,8 +63,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         out.push(ctx.finding(
             &RULE,
             &secret_pointer(i, "keyVaultUrl"),
-            format!("secret {label} reads from vault '{}', which this template declares with apiVersion {} and no enableRbacAuthorization: it gets {model} by default, so the app's identity needs {grant}; an api-version bump across {RBAC_DEFAULT_FROM} switches the model silently. Fix: set properties.enableRbacAuthorization explicitly (true is recommended)", vault.name, vault.api_version),
-        ));
+            format!("secret {label} reads from vault '{}', which this template declares with apiVersion {} and no enableRbacAuthorization: it gets {model} by default, so the app's identity needs {grant}; an api-version bump across {RBAC_DEFAULT_FROM} switches the model silently", vault.name, vault.api_version),
+        ).fix(Remediation::advice(format!(
+            "set properties.enableRbacAuthorization explicitly on vault '{}' (true is recommended)",
+            vault.name
+        ))));
     }
     out
 }

@@ -9,6 +9,7 @@
 use super::{Ctx, Rule, secret_pointer};
 use crate::azure::keyvault_url::KeyVaultRef;
 use crate::lint::finding::{Finding, Severity};
+use crate::verdict::Remediation;
 
 pub const RULE: Rule = Rule {
     id: "keyvault-url-malformed",
@@ -38,8 +39,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         out.push(ctx.finding(
             &RULE,
             &pointer,
-            format!("keyVaultUrl of secret {label} is malformed ({problem}): Azure rejects it with ContainerAppSecretKeyVaultUrlInvalid. Fix: use https://<vault>.vault.azure.net/secrets/<secret-name> (the secret's id without its version, from `az keyvault secret show --vault-name <vault> --name <secret-name> --query id`)"),
-        ));
+            format!("keyVaultUrl of secret {label} is malformed ({problem}): Azure rejects it with ContainerAppSecretKeyVaultUrlInvalid"),
+        ).fix(Remediation::run(
+            "use https://<vault>.vault.azure.net/secrets/<secret-name>, the secret's id without its version (this command shows the id)",
+            "az keyvault secret show --vault-name <vault> --name <secret-name> --query id",
+        )));
     }
     out
 }

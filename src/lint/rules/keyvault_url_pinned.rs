@@ -8,6 +8,7 @@
 
 use super::{Ctx, Rule, secret_pointer};
 use crate::lint::finding::{Finding, Severity};
+use crate::verdict::Remediation;
 
 pub const RULE: Rule = Rule {
     id: "keyvault-url-pinned",
@@ -24,8 +25,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             let mut f = ctx.finding(
                 &RULE,
                 &secret_pointer(i, "keyVaultUrl"),
-                format!("secret {label} is pinned to version {version}; Container Apps never refreshes a pinned reference, so a rotation in Key Vault does not reach the app until this file changes. Fix, unless the pin is deliberate: use the versionless URL {}, which is synced within about 30 minutes", parsed.versionless_url()),
-            );
+                format!("secret {label} is pinned to version {version}; Container Apps never refreshes a pinned reference, so a rotation in Key Vault does not reach the app until this file changes"),
+            ).fix(Remediation::advice(format!("unless the pin is deliberate, use the versionless URL {}, which is synced within about 30 minutes", parsed.versionless_url())));
             f.suggestion = Some(parsed.versionless_url());
             out.push(f);
         }

@@ -7,6 +7,7 @@
 
 use super::{Ctx, Rule, secret_pointer};
 use crate::lint::finding::{Finding, Severity};
+use crate::verdict::Remediation;
 
 pub const RULE: Rule = Rule {
     id: "keyvault-url-without-identity",
@@ -26,8 +27,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             out.push(ctx.finding(
                 &RULE,
                 &secret_pointer(i, "keyVaultUrl"),
-                format!("secret {label} has a keyVaultUrl but no identity; the platform reads Key Vault with the managed identity the secret names. Azure rejects it: \"value or keyVaultUrl and identity should be provided\" (ContainerAppSecretInvalid). Fix: add `identity: system` or the resource id of a user-assigned identity that holds Key Vault Secrets User on the vault"),
-            ));
+                format!("secret {label} has a keyVaultUrl but no identity; the platform reads Key Vault with the managed identity the secret names. Azure rejects it: \"value or keyVaultUrl and identity should be provided\" (ContainerAppSecretInvalid)"),
+            ).fix(Remediation::advice("add `identity: system` or the resource id of a user-assigned identity that holds Key Vault Secrets User on the vault")));
         }
     }
     out

@@ -11,6 +11,8 @@
 use super::{Ctx, Rule, secret_pointer};
 use crate::azure::ids;
 use crate::lint::finding::{Finding, Severity};
+use crate::snapshot::Identity;
+use crate::verdict::Remediation;
 use serde_json::Value;
 
 pub const RULE: Rule = Rule {
@@ -26,9 +28,7 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         .pointer("/identity/type")
         .and_then(Value::as_str)
         .unwrap_or("None");
-    let system_enabled = kind
-        .split(',')
-        .any(|t| t.trim().eq_ignore_ascii_case("SystemAssigned"));
+    let system_enabled = Identity::system_enabled_in(body);
     let keys: Vec<&String> = body
         .pointer("/identity/userAssignedIdentities")
         .and_then(Value::as_object)
@@ -50,15 +50,15 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             continue;
         }
         let label = ctx.secret_label(i, secret);
-        if identity.eq_ignore_ascii_case("system") {
+        if Identity::names_system(identity) {
             if ctx.unresolved("/identity/type") || system_enabled {
                 continue;
             }
             out.push(ctx.finding(
                 &RULE,
                 &pointer,
-                format!("secret {label} uses identity 'system', but the resource's identity.type is '{kind}', so there is no system-assigned identity to read Key Vault with. Fix: set identity.type to 'SystemAssigned' (or 'SystemAssigned,UserAssigned'), or name an attached user-assigned identity"),
-            ));
+                format!("secret {label} uses identity 'system', but the resource's identity.type is '{kind}', so there is no system-assigned identity to read Key Vault with"),
+            ).fix(Remediation::advice("set identity.type to 'SystemAssigned' (or 'SystemAssigned,UserAssigned'), or name an attached user-assigned identity")));
             continue;
         }
         if ctx.unresolved(&pointer) {
@@ -74,11 +74,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             &RULE,
             &pointer,
             format!(
-                "secret {label} names user-assigned identity '{}', which is not in identity.userAssignedIdentities (attached: {}); the platform can only use an identity the app has. Fix: add '{identity}' under identity.userAssignedIdentities (and 'UserAssigned' to identity.type), or name an attached identity",
+                "secret {label} names user-assigned identity '{}', which is not in identity.userAssignedIdentities (attached: {}); the platform can only use an identity the app has",
                 ids::last_segment(identity),
                 if attached.is_empty() { "none".to_string() } else { attached.join(", ") }
             ),
-        ));
+        ).fix(Remediation::advice(format!("add '{identity}' under identity.userAssignedIdentities (and 'UserAssigned' to identity.type), or name an attached identity"))));
     }
     out
 }

@@ -10,6 +10,7 @@
 use super::{Ctx, Rule, secret_pointer};
 use crate::lint::expr::is_expression;
 use crate::lint::finding::{Finding, Severity};
+use crate::verdict::Remediation;
 
 pub const RULE: Rule = Rule {
     id: "secret-literal-value",
@@ -41,8 +42,8 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         out.push(ctx.finding(
             &RULE,
             &secret_pointer(i, "value"),
-            format!("secret {label} has a literal value in this file; anyone who can read the repository, the pipeline logs or the deployment history can read it. Fix: store it in Key Vault and reference it (keyVaultUrl + identity), or pass it at deploy time from a secure parameter or pipeline secret"),
-        ));
+            format!("secret {label} has a literal value in this file; anyone who can read the repository, the pipeline logs or the deployment history can read it"),
+        ).fix(Remediation::advice("store it in Key Vault and reference it (keyVaultUrl + identity), or pass it at deploy time from a secure parameter or pipeline secret")));
     }
     out
 }

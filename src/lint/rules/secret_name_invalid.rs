@@ -9,6 +9,7 @@
 
 use super::{Ctx, Rule, secret_pointer};
 use crate::lint::finding::{Finding, Severity};
+use crate::verdict::Remediation;
 
 pub const RULE: Rule = Rule {
     id: "secret-name-invalid",
@@ -84,23 +85,32 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             continue;
         }
         let Some(name) = secret.get("name").and_then(|n| n.as_str()) else {
-            out.push(ctx.finding(
-                &RULE,
-                &secret_pointer(i, ""),
-                format!("secret #{i} has no name; every secret needs one (it is what secretRef points at). Fix: add `name`"),
-            ));
+            out.push(
+                ctx.finding(
+                    &RULE,
+                    &secret_pointer(i, ""),
+                    format!("secret #{i} has no name; every secret needs one (it is what secretRef points at)"),
+                )
+                .fix(Remediation::advice("add `name`")),
+            );
             continue;
         };
         if let Some((severity, why)) = classify(name) {
             let fixed = suggest(name);
-            let mut f = ctx.finding(
-                &RULE,
-                &secret_pointer(i, "name"),
-                format!(
-                    "secret name '{name}' {why}. {AZURE_TEXT} Fix: rename it{} and update every secretRef to it",
-                    if fixed.is_empty() { String::new() } else { format!(" to '{fixed}'") }
-                ),
-            );
+            let mut f = ctx
+                .finding(
+                    &RULE,
+                    &secret_pointer(i, "name"),
+                    format!("secret name '{name}' {why}. {AZURE_TEXT}"),
+                )
+                .fix(Remediation::advice(format!(
+                    "rename it{} and update every secretRef to it",
+                    if fixed.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" to '{fixed}'")
+                    }
+                )));
             f.severity = severity;
             f.suggestion = (!fixed.is_empty()).then_some(fixed);
             out.push(f);

@@ -8,6 +8,7 @@
 
 use super::{Ctx, Rule, secret_pointer};
 use crate::lint::finding::{Finding, Severity};
+use crate::verdict::Remediation;
 use serde_json::Value;
 
 pub const RULE: Rule = Rule {
@@ -29,18 +30,18 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             (true, true) => out.push(ctx.finding(
                 &RULE,
                 &secret_pointer(i, "value"),
-                format!("secret {label} has both a value and a keyVaultUrl; a secret is either inline or a Key Vault reference. {azure}. Fix: keep keyVaultUrl + identity and delete value (or the reverse)"),
-            )),
+                format!("secret {label} has both a value and a keyVaultUrl; a secret is either inline or a Key Vault reference. {azure}"),
+            ).fix(Remediation::advice("keep keyVaultUrl + identity and delete value (or the reverse)"))),
             (false, false) => {
                 let exported = secret.len() == 1 && secret.get("name").is_some_and(Value::is_string);
                 out.push(ctx.finding(
                     &RULE,
                     &secret_pointer(i, ""),
                     format!(
-                        "secret {label} has neither a value nor a keyVaultUrl. {azure}. Fix: add keyVaultUrl + identity (or a value from a secure parameter){}",
+                        "secret {label} has neither a value nor a keyVaultUrl. {azure}{}",
                         if exported { "; a file exported with `az containerapp show` never holds secret values" } else { "" }
                     ),
-                ))
+                ).fix(Remediation::advice("add keyVaultUrl + identity (or a value from a secure parameter)")))
             }
             _ => {}
         }

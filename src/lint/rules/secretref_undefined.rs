@@ -14,6 +14,7 @@ use super::{Ctx, Rule};
 use crate::checks::did_you_mean;
 use crate::lint::finding::{Finding, Severity};
 use crate::lint::source::dotted_to_pointer;
+use crate::verdict::Remediation;
 
 pub const RULE: Rule = Rule {
     id: "secretref-undefined",
@@ -54,14 +55,16 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
                 site.secret
             ),
         };
-        let mut f = ctx.finding(
-            &RULE,
-            &pointer,
-            format!(
-                "{} references secret '{}', which is not defined (defined: {defined}); Azure rejects the deploy with ContainerAppSecretRefNotFound or the revision fails. Fix: {fix}",
-                site.site, site.secret
-            ),
-        );
+        let mut f = ctx
+            .finding(
+                &RULE,
+                &pointer,
+                format!(
+                    "{} references secret '{}', which is not defined (defined: {defined}); Azure rejects the deploy with ContainerAppSecretRefNotFound or the revision fails",
+                    site.site, site.secret
+                ),
+            )
+            .fix(Remediation::advice(fix));
         f.suggestion = hint.map(|h| h.0);
         out.push(f);
     }

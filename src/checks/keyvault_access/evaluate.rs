@@ -1,6 +1,6 @@
 //! Can this principal read this Key Vault secret? The evaluation behind `keyvault_access`.
 //!
-//! Azure's rule (azure-reference.md §4):
+//! Azure's rule (docs/azure.md#key-vault-permission-models, #evaluating-role-assignments):
 //! * A vault with `enableRbacAuthorization: true` evaluates Azure RBAC only. The principal needs
 //!   the data action `Microsoft.KeyVault/vaults/secrets/getSecret/action` from a role assigned
 //!   at the secret, the vault or any parent scope (management groups included); the listing
