@@ -290,7 +290,7 @@ fn system_identity_finding(
         )
     };
     let message = format!(
-        "secret '{}' reads Key Vault '{vault}' with identity 'system', but {state}, so no role can be granted to it before the deploy and the deploy cannot read the secret (ContainerAppSecretKeyVaultUrlInvalid / \"Unable to get value using Managed identity system\"). Fix: use a user-assigned identity that already holds Key Vault Secrets User on the vault; or deploy without this reference, grant the role, then add it",
+        "secret '{}' reads Key Vault '{vault}' with identity 'system', but {state}, so no role can be granted to it before the deploy (a user-assigned identity can be granted one beforehand) and the deploy cannot read the secret (ContainerAppSecretKeyVaultUrlInvalid / \"Unable to get value using Managed identity system\")",
         r.secret
     );
     let mut f = base(
@@ -302,8 +302,11 @@ fn system_identity_finding(
         message,
     );
     f.remediation = vec![
+        Remediation::advice(
+            "deploy without this reference first, then grant the role and add it back",
+        ),
         Remediation::run(
-            "after the first deploy, grant the new system identity read access to the secret",
+            "after that first deploy, grant the new system identity read access to the secret",
             format!(
                 "az role assignment create --assignee-object-id $(az {group} show -n {} -g {} --subscription {} --query identity.principalId -o tsv) --assignee-principal-type ServicePrincipal --role \"Key Vault Secrets User\" --scope {scope}",
                 t.name(),
