@@ -3,8 +3,8 @@
 //! Built by [`super::builder`]; nothing here looks at a raw response.
 
 use super::{
-    ActivityEvent, DenyAssignment, Environment, Gap, Read, Revision, RoleAssignment, SecretVersion,
-    SystemLogEntry, Vault, VaultSecret, Workload,
+    ActivityEvent, DenyAssignment, Environment, Gap, Identity, Read, Revision, RoleAssignment,
+    SecretVersion, SystemLogEntry, Vault, VaultSecret, Workload,
 };
 use crate::azure::ids;
 use crate::azure::keyvault_url::KeyVaultRef;
@@ -49,9 +49,7 @@ impl KvReference {
     }
 
     pub fn is_system(&self) -> bool {
-        self.identity
-            .as_deref()
-            .is_some_and(|i| i.eq_ignore_ascii_case("system"))
+        self.identity.as_deref().is_some_and(Identity::names_system)
     }
 
     /// `system` or the identity's resource name, for people.

@@ -165,15 +165,16 @@ fn rbac(snapshot: &Snapshot, vault: &Vault, secret: &str, principal: &str) -> Ac
         Outcome::Unknown
     } else {
         if !secret_scope_read {
-            let scope = format!(
-                "{secret_id}/providers/Microsoft.Authorization/roleAssignments?$filter=atScope() and assignedTo('{principal}')"
-            );
-            if !gaps.iter().any(|g| g.request.ends_with(&scope)) {
+            let listing = crate::plan::Request::role_assignments(&secret_id, principal);
+            let request = listing.describe();
+            // A failed listing's gap names it too (with the method, maybe another host form).
+            let target = request.split_once(' ').map_or(request.as_str(), |(_, r)| r);
+            if !gaps.iter().any(|g| g.request.ends_with(target)) {
                 gaps.push(Gap {
-                    request: format!("GET {scope}"),
+                    request,
                     status: None,
                     why: "assignments made at the secret's own scope were not read".into(),
-                    needs: "Microsoft.Authorization/roleAssignments/read on the vault (Reader on the vault)".into(),
+                    needs: listing.spec().needs.into(),
                 });
             }
         }
