@@ -268,6 +268,7 @@ pub fn main() -> i32 {
             return e.exit_code();
         }
     };
+    init_tracing(std::env::var("RUST_LOG").ok().as_deref());
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -275,6 +276,32 @@ pub fn main() -> i32 {
             2
         }
     }
+}
+
+/// `RUST_LOG` turns on diagnostics on stderr for kvdiag and the Azure SDK underneath, as
+/// `target=level` pairs (`kvdiag=debug`, `azure_core=trace`, or a bare `debug` for everything).
+/// kvdiag's own events: `kvdiag::http` at debug, one per request (method, URL, outcome, ms), the
+/// same lines `-v` prints. Never a token or a secret value: tokens travel in headers, which
+/// kvdiag does not log and the SDK logs redacted. Off when unset; a spec that does not parse is
+/// said once and ignored.
+fn init_tracing(spec: Option<&str>) {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let Some(spec) = spec.map(str::trim).filter(|s| !s.is_empty()) else {
+        return;
+    };
+    let filter: Targets = match spec.parse() {
+        Ok(filter) => filter,
+        Err(e) => {
+            eprintln!("kvdiag: warning: RUST_LOG '{spec}' ignored: {e}");
+            return;
+        }
+    };
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .try_init();
 }
 
 fn run(cli: Cli) -> anyhow::Result<i32> {

@@ -198,6 +198,10 @@ fn bad_input_is_a_clear_one_line_error_with_exit_2() {
         );
         assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
         assert!(
+            err.matches("(os error").count() <= 1,
+            "the OS reason is said once: {err}"
+        );
+        assert!(
             out.stdout.is_empty(),
             "nothing on stdout for an input error"
         );

@@ -55,11 +55,18 @@ impl Live {
 
     /// `kvdiag <command> <target> --auth azure-cli <extra>` against the mock.
     async fn run(&self, command: &str, extra: &[&str]) -> Output {
+        self.run_with(command, extra, &[]).await
+    }
+
+    /// [`Live::run`] with more environment variables.
+    async fn run_with(&self, command: &str, extra: &[&str], vars: &[(&str, &str)]) -> Output {
         let mut args = vec![command.to_string()];
         args.extend(target_args(&self.bundle));
         args.extend(strings(&["--auth", "azure-cli"]));
         args.extend(strings(extra));
-        kvdiag(&args, &self.env()).await
+        let mut env = self.env();
+        env.extend(vars.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        kvdiag(&args, &env).await
     }
 
     async fn replay(&self, from: &Path) -> Output {
@@ -331,6 +338,41 @@ async fn verbose_lists_each_request_without_tokens() {
         "the challenge: {stderr}"
     );
     assert!(stderr.contains("HTTP requests"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rust_log_traces_kvdiag_and_the_sdk_to_stderr_without_tokens() {
+    let live = Live::new("managed-identity-no-role").await;
+    let quiet = live.run("check", &["-o", "json"]).await;
+    let out = live
+        .run_with("check", &["-o", "json"], &[("RUST_LOG", "trace")])
+        .await;
+    no_token(&out, "RUST_LOG=trace");
+    assert_eq!(out.status.code(), Some(1));
+    // Tracing never touches stdout: the same hypotheses (`as_of` may be another second).
+    let verdict = |o: &Output| {
+        let v: Value = serde_json::from_slice(&o.stdout).expect("stdout is the verdict");
+        v["hypotheses"].clone()
+    };
+    assert_eq!(verdict(&out), verdict(&quiet));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("kvdiag::http") && stderr.contains("/containerApps/ca-orders-web"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("azure_core"),
+        "the SDK's events too: {stderr}"
+    );
+    let bad = live
+        .run_with("check", &["-o", "json"], &[("RUST_LOG", "kvdiag=loud")])
+        .await;
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("RUST_LOG 'kvdiag=loud' ignored"),
+        "{stderr}"
+    );
+    assert_eq!(verdict(&bad), verdict(&quiet));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -26,10 +26,12 @@ pub const BUNDLE_VERSION: u64 = 1;
 /// What went wrong reading a bundle; each message says what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
-    #[error("cannot read bundle {path}: {source}")]
+    /// The OS error is part of the message, not a `source`: the binary prints an error's
+    /// chain, and the reason would otherwise be said twice.
+    #[error("cannot read bundle {path}: {reason}")]
     Io {
         path: String,
-        source: std::io::Error,
+        reason: std::io::Error,
     },
     #[error("{path} is not valid JSON (line {line}, column {column}): {message}")]
     Json {
@@ -209,9 +211,9 @@ impl Bundle {
     /// Reads, validates and redacts a bundle file.
     pub fn load(path: &Path) -> Result<Bundle, BundleError> {
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| BundleError::Io {
+        let text = std::fs::read_to_string(path).map_err(|reason| BundleError::Io {
             path: shown.clone(),
-            source,
+            reason,
         })?;
         Bundle::parse(&text, &shown)
     }

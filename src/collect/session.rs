@@ -119,12 +119,14 @@ impl Session {
         }
         let started = std::time::Instant::now();
         let result = send(budget).await;
-        if self.verbose {
-            self.progress.println(&format!(
-                "kvdiag: {method} {url} -> {} ({} ms)",
-                outcome(&result),
-                started.elapsed().as_millis()
-            ));
+        if self.verbose || tracing::enabled!(target: "kvdiag::http", tracing::Level::DEBUG) {
+            let outcome = outcome(&result);
+            let ms = started.elapsed().as_millis();
+            tracing::debug!(target: "kvdiag::http", %method, %url, %outcome, ms, "request");
+            if self.verbose {
+                self.progress
+                    .println(&format!("kvdiag: {method} {url} -> {outcome} ({ms} ms)"));
+            }
         }
         result
     }

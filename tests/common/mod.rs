@@ -40,6 +40,7 @@ pub mod mock_azure;
 
 /// Environment variables a developer's shell may carry that must not steer a child kvdiag.
 pub const SCRUBBED: &[&str] = &[
+    "RUST_LOG",
     "AZURE_SUBSCRIPTION_ID",
     "AZURE_CLIENT_ID",
     "AZURE_TENANT_ID",
