@@ -16,9 +16,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+/// `kvdiag --version`: the release and the commit it was built from (build.rs).
+pub const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("KVDIAG_COMMIT"), ")");
+
 /// Why can't this Azure Container App get its secrets?
 #[derive(Debug, Parser)]
-#[command(name = "kvdiag", version, about, after_help = CHECK_HELP, propagate_version = true)]
+#[command(name = "kvdiag", version = VERSION, about, after_help = CHECK_HELP, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

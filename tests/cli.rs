@@ -405,3 +405,22 @@ async fn live_reads_at_the_end_of_the_calendar_never_panic() {
     assert_eq!(v["as_of"], "9999-12-31T23:59:59Z");
     std::fs::remove_file(&out_file).ok();
 }
+
+#[test]
+fn version_names_the_release_and_the_commit() {
+    let out = kvdiag(&["--version"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let expected = format!("kvdiag {} (", env!("CARGO_PKG_VERSION"));
+    assert!(text.starts_with(&expected), "{text}");
+    let commit = text
+        .trim_end()
+        .trim_end_matches(')')
+        .rsplit('(')
+        .next()
+        .unwrap_or_default();
+    assert!(
+        commit == "unknown" || (commit.len() >= 7 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{text}"
+    );
+}
