@@ -2,7 +2,7 @@
 //! the same bundle `collect -o` writes and `check --from` replays.
 //!
 //! Every read is a [`crate::plan::Request`]. Two jobs share the clients and the per-vault
-//! reads kept here: [`deployed`] reads what runs now (`check`, `collect`), [`planned`] reads
+//! reads kept here: `deployed` reads what runs now (`check`, `collect`), `planned` reads
 //! what a file is about to deploy (`lint --live`). Reads go out as soon as what they depend on
 //! is known, so the critical path of `check` after the token is four round trips:
 //!
