@@ -333,11 +333,7 @@ fn check(args: CheckArgs) -> anyhow::Result<i32> {
         None => read_azure(&args.target, &args.live, as_of)?,
     };
     let verdict = crate::checks::diagnose(&Snapshot::build(&bundle, as_of));
-    let stdout = std::io::stdout();
-    let style = Style {
-        color: stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        width: terminal_width(),
-    };
+    let style = output_style();
     write_stdout(render::render(&verdict, args.output, style).as_bytes())?;
     Ok(verdict.exit_code(args.fail_on.into()))
 }
@@ -401,11 +397,7 @@ fn lint(args: LintArgs) -> anyhow::Result<i32> {
             eprintln!("kvdiag: error: {}: {error}", f.file);
         }
     }
-    let stdout = std::io::stdout();
-    let style = Style {
-        color: stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
-        width: terminal_width(),
-    };
+    let style = output_style();
     write_stdout(crate::lint::report::render(&report, args.output, style).as_bytes())?;
     Ok(report.exit_code(args.fail_on))
 }
@@ -571,18 +563,51 @@ fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `COLUMNS` when set (terminals export it), else 120.
-fn terminal_width() -> u16 {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .filter(|w| *w >= 40)
+/// How the human formats are drawn on this stdout: colour and folded prose on a terminal, at
+/// [`output_width`].
+fn output_style() -> Style {
+    let terminal = std::io::stdout().is_terminal();
+    // Asked of stdout itself (TIOCGWINSZ on fd 1), not of /dev/tty: the width is where the
+    // output goes.
+    let size = || {
+        console::Term::stdout()
+            .size_checked()
+            .map(|(_rows, cols)| cols)
+    };
+    Style {
+        color: terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        width: output_width(
+            std::env::var("COLUMNS").ok().as_deref(),
+            terminal.then(size).flatten(),
+        ),
+        wrap: terminal,
+    }
+}
+
+/// `COLUMNS` when it is a usable width (an override), else the terminal's own width when stdout
+/// is one (at least 40), else 120: pipes and files keep one stable layout.
+fn output_width(columns: Option<&str>, terminal: Option<u16>) -> u16 {
+    columns
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|w: &u16| *w >= 40)
+        .or(terminal.map(|w| w.max(40)))
         .unwrap_or(120)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn width_is_columns_then_the_terminal_then_120() {
+        assert_eq!(output_width(Some("100"), Some(80)), 100);
+        assert_eq!(output_width(None, Some(80)), 80);
+        assert_eq!(output_width(Some("x"), Some(80)), 80);
+        assert_eq!(output_width(Some("12"), Some(80)), 80);
+        assert_eq!(output_width(None, Some(20)), 40);
+        assert_eq!(output_width(None, None), 120);
+        assert_eq!(output_width(Some("90"), None), 90);
+    }
 
     #[test]
     fn flags_stay_inside_their_bounds() {

@@ -74,11 +74,10 @@ pub struct Evidence {
     /// Where it was read: `app`, `revisions`, `vault`, `role_assignments`, `system_logs`, ...
     pub source: String,
     /// A command that shows the same thing by hand (`az ...` or KQL); never one that prints a
-    /// secret value.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// secret value. `null` in JSON when there is none.
     pub reproduce: Option<String>,
-    /// The id of the timeline entry this observation comes from (`t3`), when it has a time.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The id of the timeline entry this observation comes from (`t3`), when it has a time;
+    /// `null` in JSON otherwise.
     pub timeline: Option<String>,
     /// When the observed event happened; links it to its timeline entry.
     #[serde(skip)]
@@ -124,7 +123,7 @@ impl Evidence {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Remediation {
     pub description: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The command that performs the step; `null` in JSON for advice without one.
     pub command: Option<String>,
 }
 
@@ -152,8 +151,7 @@ pub struct Hypothesis {
     /// 1..n, unique, assigned by [`Verdict::new`].
     pub rank: usize,
     pub summary: String,
-    /// The app secrets (and revisions) this entry is about.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// The app secrets (and revisions) this entry is about; `[]` in JSON when none.
     pub concerns: Vec<String>,
     pub evidence: Vec<Evidence>,
     pub remediation: Vec<Remediation>,
@@ -186,6 +184,9 @@ impl Hypothesis {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verdict {
     pub schema: &'static str,
+    /// Always all four keys in JSON (`app` or `job` is `null`); the bundle file keeps its own
+    /// shape, which omits the absent one.
+    #[serde(serialize_with = "target_with_nulls")]
     pub target: Target,
     /// "Now" for every rule (RFC 3339).
     pub as_of: String,
@@ -195,6 +196,21 @@ pub struct Verdict {
     pub workload_read: bool,
     /// What changed and when, newest first, at most [`crate::timeline::LIMIT`] entries.
     pub timeline: Vec<Entry>,
+}
+
+/// `target` in `kvdiag/verdict/v1`: every field present, `null` when absent
+/// (docs/schema/verdict-v1.schema.json).
+fn target_with_nulls<S: serde::Serializer>(
+    target: &Target,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeStruct;
+    let mut s = serializer.serialize_struct("Target", 4)?;
+    s.serialize_field("subscription", &target.subscription)?;
+    s.serialize_field("resource_group", &target.resource_group)?;
+    s.serialize_field("app", &target.app)?;
+    s.serialize_field("job", &target.job)?;
+    s.end()
 }
 
 impl Verdict {

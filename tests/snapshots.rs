@@ -19,6 +19,7 @@ fn every_output_format_of_every_scenario() {
                 Style {
                     color: false,
                     width: 120,
+                    wrap: false,
                 },
             );
             insta::assert_snapshot!(format!("{name}.{suffix}"), text);

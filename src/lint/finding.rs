@@ -64,12 +64,11 @@ pub struct Finding {
     pub path: String,
     /// The app or job the finding is about (its name as the file gives it).
     pub resource: String,
-    /// A replacement value, when there is one obvious fix (a did-you-mean name).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// A replacement value, when there is one obvious fix (a did-you-mean name); `null` in
+    /// JSON otherwise.
     pub suggestion: Option<String>,
     /// Steps that fix it (commands where one exists), apart from the message, like ruff's
-    /// fix title: every static rule gives one.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// fix title: every static rule gives one. `[]` in JSON when there is none.
     pub remediation: Vec<Remediation>,
 }
 

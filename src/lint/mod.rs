@@ -86,8 +86,8 @@ pub struct FileReport {
     /// The apps and jobs found (name, kind, form).
     pub resources: Vec<ResourceSummary>,
     pub findings: Vec<Finding>,
-    /// Why the file could not be linted (unreadable, malformed, not a Container App).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why the file could not be linted (unreadable, malformed, not a Container App); `null`
+    /// in JSON when it was linted.
     pub error: Option<String>,
 }
 

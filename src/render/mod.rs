@@ -17,13 +17,17 @@ pub enum Format {
     Markdown,
 }
 
-/// How to draw a table.
+/// How to draw the human formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Style {
     /// ANSI colours (a terminal, and `NO_COLOR` unset).
     pub color: bool,
-    /// Total width for the table.
+    /// Total width for the table; with `wrap`, for every line of prose too.
     pub width: u16,
+    /// Fold prose at `width` (a terminal). Off for pipes and files, where one line per fact
+    /// keeps `grep` useful and the output does not depend on where it was run. Commands are
+    /// never folded: they stay one line to copy, and may be wider than `width`.
+    pub wrap: bool,
 }
 
 impl Default for Style {
@@ -31,8 +35,67 @@ impl Default for Style {
         Style {
             color: false,
             width: 120,
+            wrap: false,
         }
     }
+}
+
+/// Terminal columns a string takes (East Asian wide characters count two).
+pub fn display_width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// `words` joined by `sep`, as lines no wider than `width` when `wrap` is set: the first line
+/// starts with `first`, the others with `rest`. A word wider than a line on its own is split.
+/// Without `wrap`, one line. Every line ends with a newline.
+fn fill(words: &[&str], sep: &str, first: &str, rest: &str, width: Option<u16>) -> String {
+    let Some(width) = width.map(usize::from) else {
+        return format!("{first}{}\n", words.join(sep));
+    };
+    let mut lines: Vec<String> = vec![first.to_string()];
+    let mut empty = true;
+    for word in words.iter().filter(|w| !w.is_empty()) {
+        let line = lines.last_mut().expect("never empty");
+        let needed = if empty { 0 } else { display_width(sep) } + display_width(word);
+        if display_width(line) + needed <= width {
+            if !empty {
+                line.push_str(sep);
+            }
+            line.push_str(word);
+            empty = false;
+            continue;
+        }
+        if !empty {
+            lines.push(rest.to_string());
+        }
+        // The word starts a line; split it if it is wider than one.
+        let mut current = lines.pop().expect("never empty");
+        for c in word.chars() {
+            let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            if display_width(&current) + w > width && display_width(&current) > display_width(rest)
+            {
+                lines.push(std::mem::replace(&mut current, rest.to_string()));
+            }
+            current.push(c);
+        }
+        lines.push(current);
+        empty = false;
+    }
+    let mut out = String::new();
+    for line in lines {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Prose (split at spaces) with a first-line and a continuation prefix, folded as `style` says.
+fn prose(text: &str, first: &str, rest: &str, style: Style) -> String {
+    let words: Vec<&str> = text.split(' ').collect();
+    if !style.wrap {
+        return format!("{first}{text}\n");
+    }
+    fill(&words, " ", first, rest, Some(style.width))
 }
 
 /// Renders a verdict in a format.
@@ -55,15 +118,19 @@ fn headline(verdict: &Verdict) -> (&'static str, Option<&Hypothesis>) {
 
 /// The target in words: `app 'ca-orders-web' in rg-orders (subscription …)`.
 fn target_line(verdict: &Verdict) -> String {
+    target_parts(verdict).join(" · ")
+}
+
+/// The parts of [`target_line`], which a narrow terminal folds between parts.
+fn target_parts(verdict: &Verdict) -> [String; 4] {
     let t = &verdict.target;
     let kind = if t.is_job() { "job" } else { "app" };
-    format!(
-        "{kind} '{}' · resource group '{}' · subscription {} · as of {}",
-        t.name(),
-        t.resource_group,
-        t.subscription,
-        verdict.as_of
-    )
+    [
+        format!("{kind} '{}'", t.name()),
+        format!("resource group '{}'", t.resource_group),
+        format!("subscription {}", t.subscription),
+        format!("as of {}", verdict.as_of),
+    ]
 }
 
 /// Entries whose evidence is worth printing in the human formats.
@@ -81,4 +148,52 @@ fn timeline_shown(verdict: &Verdict) -> (&[crate::timeline::Entry], Option<Strin
     let rest = (all.len() > shown.len())
         .then(|| format!("{} older entries in -o json", all.len() - shown.len()));
     (shown, rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fill_folds_at_the_width_and_splits_only_what_cannot_fit() {
+        let words = ["alpha", "beta", "gamma", "delta"];
+        assert_eq!(
+            fill(&words, " ", "> ", "  ", None),
+            "> alpha beta gamma delta\n"
+        );
+        assert_eq!(
+            fill(&words, " ", "> ", "  ", Some(13)),
+            "> alpha beta\n  gamma delta\n"
+        );
+        let long = fill(&["abcdefghijkl"], " ", "# ", "# ", Some(8));
+        assert_eq!(long, "# abcdef\n# ghijkl\n");
+        for line in fill(
+            &["x", "abcdefghijklmnopqrstuvwxyz", "y"],
+            " ",
+            "  ",
+            "    ",
+            Some(10),
+        )
+        .lines()
+        {
+            assert!(display_width(line) <= 10, "{line}");
+        }
+    }
+
+    #[test]
+    fn prose_is_unchanged_without_wrap() {
+        let style = Style::default();
+        let text = "two  spaces and a very long line that would fold on a terminal";
+        assert_eq!(prose(text, "  ", "    ", style), format!("  {text}\n"));
+        let narrow = Style {
+            width: 40,
+            wrap: true,
+            ..style
+        };
+        assert!(
+            prose(text, "  ", "    ", narrow)
+                .lines()
+                .all(|l| display_width(l) <= 40)
+        );
+    }
 }

@@ -1,7 +1,12 @@
 //! The default terminal view: the first lines give the top cause and the command that fixes
 //! it, for the engineer paged at night; the table and evidence follow.
+//!
+//! On a terminal (`Style::wrap`) every line fits `Style::width` columns — the header, the top
+//! cause, the fix, the hypotheses table, evidence, timeline and gaps — except a command (`az …`,
+//! KQL), which stays whole on its own line to be copied and may be wider. Pipes and files get
+//! one line per fact, unfolded.
 
-use super::{Style, headline, target_line, timeline_shown, worth_detail};
+use super::{Style, fill, headline, prose, target_parts, timeline_shown, worth_detail};
 use crate::verdict::{Effect, Status, Verdict};
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use std::fmt::Write;
@@ -9,7 +14,16 @@ use std::fmt::Write;
 pub fn render(verdict: &Verdict, style: Style) -> String {
     let mut out = String::new();
     let (label, top) = headline(verdict);
-    writeln!(out, "kvdiag · {}", target_line(verdict)).ok();
+    let header = target_parts(verdict);
+    let mut words = vec!["kvdiag"];
+    words.extend(header.iter().map(String::as_str));
+    out.push_str(&fill(
+        &words,
+        " · ",
+        "",
+        "  ",
+        style.wrap.then_some(style.width),
+    ));
     writeln!(out).ok();
     match top {
         Some(h) => {
@@ -21,7 +35,7 @@ pub fn render(verdict: &Verdict, style: Style) -> String {
                 h.status
             )
             .ok();
-            writeln!(out, "  {}", h.summary).ok();
+            out.push_str(&prose(&h.summary, "  ", "  ", style));
             if h.status == crate::verdict::Status::Inconclusive {
                 let mut needs: Vec<&str> = Vec::new();
                 for gap in &verdict.gaps {
@@ -31,27 +45,28 @@ pub fn render(verdict: &Verdict, style: Style) -> String {
                 }
                 writeln!(out, "TO DECIDE, kvdiag needs:").ok();
                 for need in needs {
-                    writeln!(out, "  - {need}").ok();
+                    out.push_str(&prose(need, "  - ", "    ", style));
                 }
             }
             let fixes: Vec<_> = h.remediation.iter().collect();
             if !fixes.is_empty() {
                 writeln!(out, "FIX:").ok();
                 for r in fixes {
-                    writeln!(out, "  # {}", r.description).ok();
+                    // Folded lines stay comments, so the block can be pasted into a shell.
+                    out.push_str(&prose(&r.description, "  # ", "  # ", style));
                     if let Some(cmd) = &r.command {
+                        // Never folded: one command, one line to copy, however wide.
                         writeln!(out, "  {cmd}").ok();
                     }
                 }
             }
         }
         None => {
-            writeln!(
-                out,
+            let line = format!(
                 "{}: every hypothesis is unlikely or ruled out",
                 label.to_uppercase()
-            )
-            .ok();
+            );
+            out.push_str(&prose(&line, "", "  ", style));
         }
     }
     writeln!(out).ok();
@@ -87,7 +102,9 @@ pub fn render(verdict: &Verdict, style: Style) -> String {
         if h.evidence.is_empty() && h.remediation.is_empty() {
             continue;
         }
-        writeln!(out, "\n{} ({}) — evidence:", h.id.as_str(), h.status).ok();
+        writeln!(out).ok();
+        let title = format!("{} ({}) — evidence:", h.id.as_str(), h.status);
+        out.push_str(&prose(&title, "", "  ", style));
         for e in &h.evidence {
             let sign = if e.effect == Effect::Supports {
                 "+"
@@ -99,7 +116,8 @@ pub fn render(verdict: &Verdict, style: Style) -> String {
                 .as_deref()
                 .map(|t| format!(" ({t})"))
                 .unwrap_or_default();
-            writeln!(out, "  {sign} {} [{}{at}]", e.observation, e.source).ok();
+            let line = format!("{} [{}{at}]", e.observation, e.source);
+            out.push_str(&prose(&line, &format!("  {sign} "), "    ", style));
             if let Some(cmd) = &e.reproduce {
                 writeln!(out, "      $ {cmd}").ok();
             }
@@ -107,7 +125,7 @@ pub fn render(verdict: &Verdict, style: Style) -> String {
         if top.is_none_or(|t| t.id != h.id) && !h.remediation.is_empty() {
             writeln!(out, "  fix:").ok();
             for r in &h.remediation {
-                writeln!(out, "    # {}", r.description).ok();
+                out.push_str(&prose(&r.description, "    # ", "    # ", style));
                 if let Some(cmd) = &r.command {
                     writeln!(out, "    {cmd}").ok();
                 }
@@ -118,27 +136,26 @@ pub fn render(verdict: &Verdict, style: Style) -> String {
     if !timeline.is_empty() {
         writeln!(out, "\nTimeline (newest first):").ok();
         for e in timeline {
-            writeln!(
-                out,
-                "  {:<4}{}  {:<15} {} — {}",
-                e.id, e.at, e.source, e.event, e.detail
-            )
-            .ok();
+            let first = format!("  {:<4}{}  {:<15} ", e.id, e.at, e.source);
+            let line = format!("{} — {}", e.event, e.detail);
+            out.push_str(&prose(&line, &first, "      ", style));
         }
         if let Some(rest) = rest {
-            writeln!(out, "  … {rest}").ok();
+            out.push_str(&prose(&rest, "  … ", "    ", style));
         }
     }
     if !verdict.gaps.is_empty() {
         writeln!(out, "\nNot read ({} gap(s)):", verdict.gaps.len()).ok();
         for g in &verdict.gaps {
             let status = g.status.map(|s| format!(" [{s}]")).unwrap_or_default();
-            writeln!(
-                out,
-                "  ! {}{status}\n      {}\n      needs: {}",
-                g.request, g.why, g.needs
-            )
-            .ok();
+            out.push_str(&prose(
+                &format!("{}{status}", g.request),
+                "  ! ",
+                "      ",
+                style,
+            ));
+            out.push_str(&prose(&g.why, "      ", "      ", style));
+            out.push_str(&prose(&g.needs, "      needs: ", "        ", style));
         }
     }
     out
