@@ -648,3 +648,207 @@ fn fingerprints_survive_line_moves() {
     ));
     assert_ne!(before[0].2, renamed[0].2);
 }
+
+/// `kvdiag lint ARGS` with `input` on its standard input, bounded to 60 s.
+fn kvdiag_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kvdiag"))
+        .arg("lint")
+        .args(args)
+        .current_dir(common::repo())
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .stdin(Stdio::piped())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .expect("kvdiag runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // A thread, so a child that stops reading cannot block the test; dropping closes the pipe.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("kvdiag lint {args:?} did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    writer.join().unwrap();
+    Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
+    }
+}
+
+fn findings_of(report: &Value, index: usize) -> Vec<(String, u64, u64)> {
+    report["files"][index]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `kvdiag lint -` reads standard input, YAML or JSON by its content, as `<stdin>`.
+#[test]
+fn stdin_is_linted_by_content() {
+    for (fixture, form) in [
+        ("fixtures/lint/bad-secret-name.yaml", "cli-yaml"),
+        ("fixtures/lint/arm-rest-example.json", "arm-template"),
+    ] {
+        let text = std::fs::read(common::repo().join(fixture)).unwrap();
+        let piped = kvdiag_stdin(&["-", "-o", "json"], &text);
+        let named = kvdiag(&[fixture, "-o", "json"]);
+        assert_eq!(piped.status.code(), named.status.code(), "{fixture}");
+        let (piped, named) = (json_of(&piped), json_of(&named));
+        assert_eq!(piped["files"][0]["file"], kvdiag::lint::inputs::STDIN);
+        assert_eq!(piped["files"][0]["resources"][0]["form"], form, "{fixture}");
+        assert_eq!(findings_of(&piped, 0), findings_of(&named, 0), "{fixture}");
+        assert!(!findings_of(&piped, 0).is_empty(), "{fixture}");
+    }
+    // Not a Container App, and not text: clear errors, exit 2.
+    let out = kvdiag_stdin(&["-"], b"apiVersion: apps/v1\nkind: Deployment\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("<stdin>: not a Container App"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = kvdiag_stdin(&["-"], &[0xff, 0xfe, 0x00]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("standard input is not UTF-8 text"));
+    // SARIF names it too.
+    let yaml = std::fs::read(common::repo().join("fixtures/lint/bad-secret-name.yaml")).unwrap();
+    let sarif = json_of(&kvdiag_stdin(&["-", "-o", "sarif"], &yaml));
+    assert!(sarif_validator().iter_errors(&sarif).next().is_none());
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "%3Cstdin%3E"
+    );
+}
+
+/// `kvdiag lint DIR` reads every *.yaml, *.yml and *.json below it in name order, skips (and
+/// counts) what is not a Container App, and never enters hidden, target/ or node_modules/.
+#[test]
+fn a_directory_is_searched() {
+    let repo = common::repo();
+    let fixture =
+        |name: &str| std::fs::read_to_string(repo.join("fixtures/lint").join(name)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let bad = fixture("bad-secret-name.yaml");
+    write("apps/web.yaml", &bad);
+    write("apps/worker/job.JSON", &fixture("job-scale-rule.json"));
+    write("infra/main.json", &fixture("arm-rest-example.json"));
+    write(
+        "package.json",
+        r#"{"name": "site", "version": "1.0.0", "scripts": {}}"#,
+    );
+    write("k8s/deploy.yml", &fixture("not-a-container-app.yaml"));
+    write(
+        "charts/web/templates/deploy.yaml",
+        "metadata:\n  name: {{ .Release.Name }\n",
+    );
+    write("notes.md", &bad);
+    for hidden in [
+        ".github/workflows/app.yaml",
+        "node_modules/x/app.yaml",
+        "target/app.json",
+    ] {
+        write(hidden, &bad);
+    }
+    let shown = root.display().to_string();
+    let out = kvdiag(&[&shown, "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = json_of(&out);
+    let files: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    let under = |rel: &str| root.join(rel).display().to_string();
+    assert_eq!(
+        files,
+        [
+            under("apps/web.yaml"),
+            under("apps/worker/job.JSON"),
+            under("infra/main.json")
+        ],
+        "in name order, nothing hidden"
+    );
+    let skipped: Vec<&str> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            under("charts/web/templates/deploy.yaml"),
+            under("k8s/deploy.yml"),
+            under("package.json")
+        ]
+    );
+    assert!(
+        text(&out.stderr).is_empty(),
+        "skipped files are not errors: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        kvdiag(&[&shown, "-o", "json"]).stdout,
+        out.stdout,
+        "deterministic"
+    );
+    let table = text(&kvdiag(&[&shown]).stdout);
+    assert!(
+        table.contains("in 3 file(s); 3 file(s) skipped (not a Container App)"),
+        "{table}"
+    );
+
+    // A broken Container App file in the directory is an error, not skipped.
+    write("apps/broken.yaml", &fixture("malformed.yaml"));
+    let out = kvdiag(&[&shown, "-o", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("broken.yaml: malformed YAML at line 5"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A directory with no app at all is an error: a gate that checks nothing does not pass.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join("package.json"), "{}").unwrap();
+    let out = kvdiag(&[&empty.path().display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no Container App or job found under"),
+        "{}",
+        text(&out.stderr)
+    );
+}
