@@ -76,6 +76,8 @@ Examples:
   kvdiag lint containerapp.yaml
   kvdiag lint azuredeploy.json --parameters azuredeploy.parameters.json -o sarif > kvdiag.sarif
   kvdiag lint main.json --live --rg rg-orders --fail-on warning
+  kvdiag lint infra/                          # every *.yaml, *.yml, *.json under infra/
+  az containerapp show -n ca-orders-web -g rg-orders | kvdiag lint -
 
 Formats: the YAML of `az containerapp create|update --yaml` (full or short form), ARM JSON
 templates and compiled Bicep (`az bicep build`), a single resource JSON. Rule ids and why they
@@ -170,8 +172,9 @@ pub struct CollectArgs {
 
 #[derive(Debug, Args)]
 pub struct LintArgs {
-    /// Container Apps YAML, ARM JSON templates or compiled Bicep.
-    #[arg(required = true, value_name = "FILE")]
+    /// Container Apps YAML, ARM JSON templates or compiled Bicep; a directory (searched for
+    /// *.yaml, *.yml and *.json); `-` for standard input.
+    #[arg(required = true, value_name = "PATH")]
     pub files: Vec<PathBuf>,
     /// An ARM deployment parameters file for the templates (`.bicepparam`: compile it first).
     #[arg(long, value_name = "FILE")]
@@ -364,32 +367,11 @@ fn lint(args: LintArgs) -> anyhow::Result<i32> {
         Some(path) => Some(crate::lint::load_parameters(path).map_err(anyhow::Error::msg)?),
         None => None,
     };
-    let mut files = Vec::new();
-    for path in &args.files {
-        let shown = path.display().to_string();
-        let report = match std::fs::read(path) {
-            Err(e) => crate::lint::FileReport {
-                file: shown.clone(),
-                resources: Vec::new(),
-                findings: Vec::new(),
-                error: Some(format!("cannot read {shown}: {e}")),
-            },
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => crate::lint::lint_text(&shown, &text, params.as_ref()),
-                Err(_) => crate::lint::FileReport {
-                    file: shown.clone(),
-                    resources: Vec::new(),
-                    findings: Vec::new(),
-                    error: Some(format!("{shown} is not UTF-8 text")),
-                },
-            },
-        };
-        files.push(report);
-    }
+    let inputs = crate::lint::inputs::expand(&args.files, &mut std::io::stdin().lock());
+    let (mut report, texts) = crate::lint::inputs::lint(&args.files, &inputs, params.as_ref());
     if args.live {
-        lint_live(&args, params.as_ref(), &mut files)?;
+        lint_live(&args, params.as_ref(), &mut report.files, &texts)?;
     }
-    let report = crate::lint::Report::new(files);
     for f in report.files.iter() {
         // Every format also carries file errors in its document; stderr makes sure a pipeline
         // log shows why a file was not linted, whatever went to stdout.
@@ -407,6 +389,7 @@ fn lint_live(
     args: &LintArgs,
     params: Option<&crate::lint::Parameters>,
     files: &mut [crate::lint::FileReport],
+    texts: &[Option<String>],
 ) -> anyhow::Result<()> {
     let env = |key: &str| std::env::var(key).ok();
     let subscription = collect::subscription(args.target.subscription.as_deref(), &env)
@@ -418,9 +401,11 @@ fn lint_live(
         .enable_all()
         .build()?;
     let name = args.target.app.as_deref().or(args.target.job.as_deref());
-    for report in files.iter_mut().filter(|f| f.error.is_none()) {
-        let text = std::fs::read_to_string(&report.file).unwrap_or_default();
-        let Ok(resources) = crate::lint::load(&report.file, &text, params) else {
+    for (report, text) in files.iter_mut().zip(texts) {
+        let (None, Some(text)) = (&report.error, text) else {
+            continue;
+        };
+        let Ok(resources) = crate::lint::load(&report.file, text, params) else {
             continue;
         };
         for resource in &resources {

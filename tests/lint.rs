@@ -194,6 +194,44 @@ fn sarif_is_valid_2_1_0_and_points_at_the_line() {
         assert_eq!(location["region"]["startColumn"], column, "{file}");
         let index = result["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(run["tool"]["driver"]["rules"][index]["id"], rule);
+        let hash = result["partialFingerprints"][kvdiag::lint::sarif::FINGERPRINT]
+            .as_str()
+            .unwrap();
+        assert_eq!(hash.len(), 64, "{hash}");
+        // Every rule carries its metadata for code scanning.
+        let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+        assert_eq!(rules.len(), kvdiag::lint::rules::RULES.len());
+        for (r, meta) in kvdiag::lint::rules::RULES.iter().zip(rules) {
+            assert_eq!(meta["id"], r.id);
+            assert_eq!(meta["shortDescription"]["text"], r.summary);
+            let full = meta["fullDescription"]["text"].as_str().unwrap();
+            assert!(
+                full.len() > 80 && !full.contains("](../"),
+                "{}: {full}",
+                r.id
+            );
+            assert!(meta["fullDescription"]["markdown"].is_string());
+            let help = meta["help"]["markdown"].as_str().unwrap();
+            assert!(help.contains("## How to fix"), "{}", r.id);
+            assert!(!help.contains("](../"), "{}: links are absolute", r.id);
+            assert!(meta["help"]["text"].as_str().unwrap().contains(&format!(
+                "{}azure",
+                kvdiag::lint::sarif::DOCS_BASE.trim_end_matches("rules/")
+            )));
+            assert_eq!(
+                meta["helpUri"],
+                format!("{}{}.md", kvdiag::lint::sarif::DOCS_BASE, r.id)
+            );
+            let severity = format!("{:?}", r.severity).to_ascii_lowercase();
+            assert_eq!(meta["defaultConfiguration"]["level"], severity.as_str());
+            let tags = meta["properties"]["tags"].as_array().unwrap();
+            assert!(tags.contains(&Value::from("security")), "{}", r.id);
+            assert!(
+                tags.contains(&Value::from("azure-container-apps")),
+                "{}",
+                r.id
+            );
+        }
     }
     // A file that cannot be read is a tool notification, and the log is still valid.
     let out = kvdiag(&["fixtures/lint/malformed.yaml", "-o", "sarif"]);
@@ -456,11 +494,361 @@ fn readme_lists_every_rule() {
     for rule in kvdiag::lint::rules::RULES {
         let row = readme
             .lines()
-            .find(|l| l.starts_with(&format!("| `{}` |", rule.id)))
-            .unwrap_or_else(|| panic!("README's rule table lacks `{}`", rule.id));
+            .find(|l| l.starts_with(&format!("| [`{0}`](docs/rules/{0}.md) |", rule.id)))
+            .unwrap_or_else(|| {
+                panic!(
+                    "README's rule table lacks `{0}` linked to docs/rules/{0}.md",
+                    rule.id
+                )
+            });
         if rule.check.is_some() {
             let severity = format!("{:?}", rule.severity).to_ascii_lowercase();
             assert!(row.contains(&severity), "{}: {row}", rule.id);
         }
     }
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces as `-`.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_'))
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// Every rule has its page under docs/rules/, the page is the rule's SARIF help, it has the
+/// sections the help and the docs promise, and every link in it leads to a file and heading
+/// that exist.
+#[test]
+fn every_rule_has_its_page() {
+    let docs = common::repo().join("docs/rules");
+    let mut pages: Vec<String> = std::fs::read_dir(&docs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    pages.sort();
+    let mut ids: Vec<String> = kvdiag::lint::rules::RULES
+        .iter()
+        .map(|r| format!("{}.md", r.id))
+        .collect();
+    ids.sort();
+    assert_eq!(pages, ids, "one page per rule, and no page without a rule");
+    for rule in kvdiag::lint::rules::RULES {
+        let page = std::fs::read_to_string(docs.join(format!("{}.md", rule.id))).unwrap();
+        assert_eq!(page, rule.help, "{}: the page is the rule's help", rule.id);
+        assert!(
+            page.starts_with(&format!("# `{}`\n", rule.id)),
+            "{}",
+            rule.id
+        );
+        for section in ["What it catches", "Azure rule", "Example", "How to fix"] {
+            assert!(
+                !rule.help_section(section).is_empty(),
+                "{}: no \"## {section}\"",
+                rule.id
+            );
+        }
+        assert!(
+            rule.help_section("Azure rule").contains("](../azure"),
+            "{}: the Azure rule links into docs/",
+            rule.id
+        );
+        let links = kvdiag::lint::sarif::inline_links(&page);
+        assert!(!links.is_empty(), "{}: links into docs/", rule.id);
+        for (_, _, target) in links {
+            let target = &page[target];
+            if target.contains("://") {
+                continue;
+            }
+            let (file, anchor) = target.split_once('#').unwrap_or((target, ""));
+            let path = docs.join(file);
+            let linked = std::fs::read_to_string(&path)
+                .unwrap_or_else(|_| panic!("{}: {target} is not a file", rule.id));
+            if !anchor.is_empty() {
+                assert!(
+                    linked
+                        .lines()
+                        .filter_map(|l| l.strip_prefix('#'))
+                        .any(|h| slug(h.trim_start_matches('#')) == anchor),
+                    "{}: {target} names no heading",
+                    rule.id
+                );
+            }
+        }
+    }
+}
+
+fn sarif_of(file: &str, text: &str) -> Value {
+    let report = kvdiag::lint::Report::new(vec![kvdiag::lint::lint_text(file, text, None)]);
+    serde_json::from_str(&kvdiag::lint::sarif::render(&report)).unwrap()
+}
+
+fn fingerprints(sarif: &Value) -> Vec<(String, u64, String)> {
+    sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["ruleId"].as_str().unwrap().to_string(),
+                r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                    .as_u64()
+                    .unwrap(),
+                r["partialFingerprints"][kvdiag::lint::sarif::FINGERPRINT]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+/// A result keeps its fingerprint when lines move, and two findings never share one.
+#[test]
+fn fingerprints_survive_line_moves() {
+    let file = "fixtures/lint/bad-secret-name.yaml";
+    let text = std::fs::read_to_string(common::repo().join(file)).unwrap();
+    let before = fingerprints(&sarif_of(file, &text));
+    assert!(before.len() >= 2, "{before:?}");
+    for (_, _, hash) in &before {
+        assert_eq!(hash.len(), 64, "{hash}");
+        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()), "{hash}");
+    }
+    let mut unique: Vec<&String> = before.iter().map(|(_, _, h)| h).collect();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        before.len(),
+        "two findings share a fingerprint"
+    );
+
+    // Three comment lines at the top and a blank line inside the secrets list.
+    let moved = format!("# one\n# two\n# three\n{text}").replacen(
+        "      - name: servicebus.connection",
+        "\n      - name: servicebus.connection",
+        1,
+    );
+    let after = fingerprints(&sarif_of(file, &moved));
+    assert_eq!(before.len(), after.len());
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(b.0, a.0);
+        assert!(a.1 >= b.1 + 3, "the line moved: {b:?} {a:?}");
+        assert_eq!(b.2, a.2, "the fingerprint stays: {b:?} {a:?}");
+    }
+    // Another file, or another secret name, is another finding.
+    let elsewhere = fingerprints(&sarif_of("other/bad-secret-name.yaml", &text));
+    assert_ne!(before[0].2, elsewhere[0].2);
+    let renamed = fingerprints(&sarif_of(
+        file,
+        &text.replace("Orders_DB_Password", "Orders_DB_Pass"),
+    ));
+    assert_ne!(before[0].2, renamed[0].2);
+}
+
+/// `kvdiag lint ARGS` with `input` on its standard input, bounded to 60 s.
+fn kvdiag_stdin(args: &[&str], input: &[u8]) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let (out_path, err_path) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kvdiag"))
+        .arg("lint")
+        .args(args)
+        .current_dir(common::repo())
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .stdin(Stdio::piped())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .expect("kvdiag runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // A thread, so a child that stops reading cannot block the test; dropping closes the pipe.
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("kvdiag lint {args:?} did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    writer.join().unwrap();
+    Output {
+        status,
+        stdout: std::fs::read(&out_path).unwrap(),
+        stderr: std::fs::read(&err_path).unwrap(),
+    }
+}
+
+fn findings_of(report: &Value, index: usize) -> Vec<(String, u64, u64)> {
+    report["files"][index]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["column"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `kvdiag lint -` reads standard input, YAML or JSON by its content, as `<stdin>`.
+#[test]
+fn stdin_is_linted_by_content() {
+    for (fixture, form) in [
+        ("fixtures/lint/bad-secret-name.yaml", "cli-yaml"),
+        ("fixtures/lint/arm-rest-example.json", "arm-template"),
+    ] {
+        let text = std::fs::read(common::repo().join(fixture)).unwrap();
+        let piped = kvdiag_stdin(&["-", "-o", "json"], &text);
+        let named = kvdiag(&[fixture, "-o", "json"]);
+        assert_eq!(piped.status.code(), named.status.code(), "{fixture}");
+        let (piped, named) = (json_of(&piped), json_of(&named));
+        assert_eq!(piped["files"][0]["file"], kvdiag::lint::inputs::STDIN);
+        assert_eq!(piped["files"][0]["resources"][0]["form"], form, "{fixture}");
+        assert_eq!(findings_of(&piped, 0), findings_of(&named, 0), "{fixture}");
+        assert!(!findings_of(&piped, 0).is_empty(), "{fixture}");
+    }
+    // Not a Container App, and not text: clear errors, exit 2.
+    let out = kvdiag_stdin(&["-"], b"apiVersion: apps/v1\nkind: Deployment\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("<stdin>: not a Container App"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = kvdiag_stdin(&["-"], &[0xff, 0xfe, 0x00]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("standard input is not UTF-8 text"));
+    // SARIF names it too.
+    let yaml = std::fs::read(common::repo().join("fixtures/lint/bad-secret-name.yaml")).unwrap();
+    let sarif = json_of(&kvdiag_stdin(&["-", "-o", "sarif"], &yaml));
+    assert!(sarif_validator().iter_errors(&sarif).next().is_none());
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "%3Cstdin%3E"
+    );
+}
+
+/// `kvdiag lint DIR` reads every *.yaml, *.yml and *.json below it in name order, skips (and
+/// counts) what is not a Container App, and never enters hidden, target/ or node_modules/.
+#[test]
+fn a_directory_is_searched() {
+    let repo = common::repo();
+    let fixture =
+        |name: &str| std::fs::read_to_string(repo.join("fixtures/lint").join(name)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let write = |rel: &str, text: &str| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let bad = fixture("bad-secret-name.yaml");
+    write("apps/web.yaml", &bad);
+    write("apps/worker/job.JSON", &fixture("job-scale-rule.json"));
+    write("infra/main.json", &fixture("arm-rest-example.json"));
+    write(
+        "package.json",
+        r#"{"name": "site", "version": "1.0.0", "scripts": {}}"#,
+    );
+    write("k8s/deploy.yml", &fixture("not-a-container-app.yaml"));
+    write(
+        "charts/web/templates/deploy.yaml",
+        "metadata:\n  name: {{ .Release.Name }\n",
+    );
+    write("notes.md", &bad);
+    for hidden in [
+        ".github/workflows/app.yaml",
+        "node_modules/x/app.yaml",
+        "target/app.json",
+    ] {
+        write(hidden, &bad);
+    }
+    let shown = root.display().to_string();
+    let out = kvdiag(&[&shown, "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let report = json_of(&out);
+    let files: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    let under = |rel: &str| root.join(rel).display().to_string();
+    assert_eq!(
+        files,
+        [
+            under("apps/web.yaml"),
+            under("apps/worker/job.JSON"),
+            under("infra/main.json")
+        ],
+        "in name order, nothing hidden"
+    );
+    let skipped: Vec<&str> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            under("charts/web/templates/deploy.yaml"),
+            under("k8s/deploy.yml"),
+            under("package.json")
+        ]
+    );
+    assert!(
+        text(&out.stderr).is_empty(),
+        "skipped files are not errors: {}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        kvdiag(&[&shown, "-o", "json"]).stdout,
+        out.stdout,
+        "deterministic"
+    );
+    let table = text(&kvdiag(&[&shown]).stdout);
+    assert!(
+        table.contains("in 3 file(s); 3 file(s) skipped (not a Container App)"),
+        "{table}"
+    );
+
+    // A broken Container App file in the directory is an error, not skipped.
+    write("apps/broken.yaml", &fixture("malformed.yaml"));
+    let out = kvdiag(&[&shown, "-o", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("broken.yaml: malformed YAML at line 5"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A directory with no app at all is an error: a gate that checks nothing does not pass.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::write(empty.path().join("package.json"), "{}").unwrap();
+    let out = kvdiag(&[&empty.path().display().to_string()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("no Container App or job found under"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -16,6 +16,7 @@
 pub mod arm;
 pub mod expr;
 pub mod finding;
+pub mod inputs;
 mod json;
 pub mod live;
 pub mod report;
@@ -99,11 +100,21 @@ pub struct ResourceSummary {
     pub line: usize,
 }
 
+/// A file a directory search found and left out: it is not a Container App.
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub file: String,
+    /// Why it is not one (lint's message for it).
+    pub reason: String,
+}
+
 /// Everything one run found.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub schema: &'static str,
     pub files: Vec<FileReport>,
+    /// Files a directory search found that are not Container Apps (see [`inputs`]).
+    pub skipped: Vec<Skipped>,
 }
 
 impl Report {
@@ -111,6 +122,7 @@ impl Report {
         Report {
             schema: SCHEMA,
             files,
+            skipped: Vec::new(),
         }
     }
 
@@ -203,6 +215,8 @@ pub fn load(file: &str, text: &str, params: Option<&Parameters>) -> Result<Vec<R
             "Bicep source is not read directly; compile it with `az bicep build --file {file}` and lint the JSON"
         ));
     }
+    // Standard input ([`inputs::STDIN`]) and any name that does not end in `.json` are read
+    // by content: JSON when the text starts with `{`, else YAML.
     let looks_json = lower.ends_with(".json")
         || lower.ends_with(".jsonc")
         || text

@@ -39,7 +39,7 @@ fn table(report: &Report, style: Style) -> String {
     let failed = report.files.iter().filter(|f| f.error.is_some()).count();
     writeln!(
         out,
-        "{} error(s), {} warning(s), {} note(s) in {} file(s){}",
+        "{} error(s), {} warning(s), {} note(s) in {} file(s){}{}",
         count(Severity::Error),
         count(Severity::Warning),
         count(Severity::Note),
@@ -48,6 +48,14 @@ fn table(report: &Report, style: Style) -> String {
             format!("; {failed} file(s) could not be linted")
         } else {
             String::new()
+        },
+        if report.skipped.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {} file(s) skipped (not a Container App)",
+                report.skipped.len()
+            )
         }
     )
     .ok();

@@ -15,6 +15,7 @@ pub const RULE: Rule = Rule {
     id: "env-literal-secretref",
     severity: Severity::Error,
     summary: "an env var's plain value is 'secretRef:<name>': the container gets that text, not the secret",
+    help: include_str!("../../../docs/rules/env-literal-secretref.md"),
     check: Some(check),
 };
 

@@ -20,6 +20,7 @@ pub const RULE: Rule = Rule {
     id: "expression-unresolved",
     severity: Severity::Note,
     summary: "a field lint needs is an ARM expression only the deployment decides: lint says it could not check it instead of guessing",
+    help: include_str!("../../../docs/rules/expression-unresolved.md"),
     check: Some(check),
 };
 

@@ -18,5 +18,6 @@ pub const RULE: Rule = Rule {
     id: "keyvault-access",
     severity: Severity::Error,
     summary: "--live: the identity a Key Vault reference will use may not read the secret (no role or access policy, deny assignment, identity missing)",
+    help: include_str!("../../../docs/rules/keyvault-access.md"),
     check: None,
 };

@@ -13,5 +13,6 @@ pub const RULE: Rule = Rule {
     id: "keyvault-network",
     severity: Severity::Error,
     summary: "--live: the vault's firewall or public-access setting leaves Container Apps no network path",
+    help: include_str!("../../../docs/rules/keyvault-network.md"),
     check: None,
 };

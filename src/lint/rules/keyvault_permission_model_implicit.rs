@@ -20,6 +20,7 @@ pub const RULE: Rule = Rule {
     id: "keyvault-permission-model-implicit",
     severity: Severity::Warning,
     summary: "a vault declared in the template leaves enableRbacAuthorization to its api-version default (RBAC from 2026-02-01, access policies before): a version bump silently switches the model the app's grant relies on",
+    help: include_str!("../../../docs/rules/keyvault-permission-model-implicit.md"),
     check: Some(check),
 };
 

@@ -15,5 +15,6 @@ pub const RULE: Rule = Rule {
     id: "keyvault-secret-state",
     severity: Severity::Error,
     summary: "--live: the referenced vault or secret does not exist, or the secret (or pinned version) is disabled",
+    help: include_str!("../../../docs/rules/keyvault-secret-state.md"),
     check: None,
 };

@@ -15,6 +15,7 @@ pub const RULE: Rule = Rule {
     id: "keyvault-url-malformed",
     severity: Severity::Error,
     summary: "a keyVaultUrl is not https://<vault>.vault.azure.net/secrets/<name>[/<version>]: Azure rejects it with ContainerAppSecretKeyVaultUrlInvalid",
+    help: include_str!("../../../docs/rules/keyvault-url-malformed.md"),
     check: Some(check),
 };
 

@@ -14,6 +14,7 @@ pub const RULE: Rule = Rule {
     id: "keyvault-url-pinned",
     severity: Severity::Note,
     summary: "a keyVaultUrl pins a secret version: rotating the secret in Key Vault never reaches the app",
+    help: include_str!("../../../docs/rules/keyvault-url-pinned.md"),
     check: Some(check),
 };
 

@@ -13,6 +13,7 @@ pub const RULE: Rule = Rule {
     id: "keyvault-url-without-identity",
     severity: Severity::Error,
     summary: "a secret has a keyVaultUrl but no identity to read it with: Azure rejects it with ContainerAppSecretInvalid",
+    help: include_str!("../../../docs/rules/keyvault-url-without-identity.md"),
     check: Some(check),
 };
 

@@ -40,6 +40,9 @@ pub struct Rule {
     pub severity: Severity,
     /// One line: what it catches and why it matters.
     pub summary: &'static str,
+    /// The rule's page, `docs/rules/<id>.md` (what it catches, the Azure rule, an example and
+    /// its fix, how to fix): the one text the docs and SARIF's rule help share.
+    pub help: &'static str,
     /// Static rules; `None` for rules only `--live` can decide.
     pub check: Option<fn(&Ctx) -> Vec<Finding>>,
 }
@@ -66,6 +69,21 @@ pub const RULES: &[&Rule] = &[
 /// The rule with this id.
 pub fn rule(id: &str) -> Option<&'static Rule> {
     RULES.iter().copied().find(|r| r.id == id)
+}
+
+impl Rule {
+    /// The body of one `## heading` section of the rule's page, trimmed (empty when absent).
+    pub fn help_section(&self, heading: &str) -> &'static str {
+        let help = self.help;
+        let marker = format!("\n## {heading}\n");
+        let Some(start) = help.find(&marker).map(|i| i + marker.len()) else {
+            return "";
+        };
+        let end = help[start..]
+            .find("\n## ")
+            .map_or(help.len(), |i| start + i);
+        help[start..end].trim()
+    }
 }
 
 /// What a rule looks at: one resource of one file, and the engine's model of it.

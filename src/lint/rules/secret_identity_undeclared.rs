@@ -19,6 +19,7 @@ pub const RULE: Rule = Rule {
     id: "secret-identity-undeclared",
     severity: Severity::Error,
     summary: "a secret's identity is not on the resource (system identity not enabled, or the user-assigned id not in identity.userAssignedIdentities)",
+    help: include_str!("../../../docs/rules/secret-identity-undeclared.md"),
     check: Some(check),
 };
 

@@ -16,6 +16,7 @@ pub const RULE: Rule = Rule {
     id: "secret-literal-value",
     severity: Severity::Warning,
     summary: "a secret's value is written literally in the file: it leaks through the repository, logs and deployment history",
+    help: include_str!("../../../docs/rules/secret-literal-value.md"),
     check: Some(check),
 };
 

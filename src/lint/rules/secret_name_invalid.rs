@@ -15,6 +15,7 @@ pub const RULE: Rule = Rule {
     id: "secret-name-invalid",
     severity: Severity::Error,
     summary: "a secret name is not lower-case letters, digits and '-' (≤ 253, alphanumeric at both ends): Azure rejects it (ContainerAppInvalidSecretName); a legacy '.' is a warning",
+    help: include_str!("../../../docs/rules/secret-name-invalid.md"),
     check: Some(check),
 };
 

@@ -15,6 +15,7 @@ pub const RULE: Rule = Rule {
     id: "secret-source-invalid",
     severity: Severity::Error,
     summary: "a secret has both a value and a keyVaultUrl, or neither: Azure rejects it with ContainerAppSecretInvalid",
+    help: include_str!("../../../docs/rules/secret-source-invalid.md"),
     check: Some(check),
 };
 

@@ -20,6 +20,7 @@ pub const RULE: Rule = Rule {
     id: "secretref-undefined",
     severity: Severity::Error,
     summary: "a secretRef (env, volume, scale rule, registry, job trigger) names no defined secret: the deploy fails with ContainerAppSecretRefNotFound",
+    help: include_str!("../../../docs/rules/secretref-undefined.md"),
     check: Some(check),
 };
 

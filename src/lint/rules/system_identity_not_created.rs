@@ -15,5 +15,6 @@ pub const RULE: Rule = Rule {
     id: "system-identity-not-created",
     severity: Severity::Error,
     summary: "--live: a Key Vault reference uses a system-assigned identity that does not exist until the first deploy, so no role can be granted to it yet",
+    help: include_str!("../../../docs/rules/system-identity-not-created.md"),
     check: None,
 };
