@@ -11,9 +11,14 @@
 //! * [`rules`] holds one rule per file; they reuse the engine's model and helpers rather than
 //!   copying its rules.
 //! * [`live`] runs the engine's collectors and Key Vault checkers for `--live`.
+//! * [`accept`] applies inline comments ([`suppress`]), `kvdiag.toml` ([`config`]) and
+//!   `--baseline` ([`baseline`]); what they accept is listed, never dropped.
 //! * [`report`] prints table and JSON, [`sarif`] SARIF 2.1.0. Nothing prints a secret value.
 
+pub mod accept;
 pub mod arm;
+pub mod baseline;
+pub mod config;
 pub mod expr;
 pub mod finding;
 mod json;
@@ -22,6 +27,7 @@ pub mod report;
 pub mod rules;
 pub mod sarif;
 pub mod source;
+pub mod suppress;
 mod yaml;
 
 pub use arm::{Parameters, Unresolved};
@@ -104,6 +110,9 @@ pub struct ResourceSummary {
 pub struct Report {
     pub schema: &'static str,
     pub files: Vec<FileReport>,
+    /// Findings accepted inline, by `kvdiag.toml` or by `--baseline` ([`accept`]); they do not
+    /// count toward the exit code.
+    pub suppressions: Vec<accept::Suppressed>,
 }
 
 impl Report {
@@ -111,6 +120,7 @@ impl Report {
         Report {
             schema: SCHEMA,
             files,
+            suppressions: Vec::new(),
         }
     }
 

@@ -23,6 +23,8 @@ pub mod secret_literal_value;
 pub mod secret_name_invalid;
 pub mod secret_source_invalid;
 pub mod secretref_undefined;
+pub mod suppression_invalid;
+pub mod suppression_unused;
 pub mod system_identity_not_created;
 
 use super::Resource;
@@ -40,7 +42,8 @@ pub struct Rule {
     pub severity: Severity,
     /// One line: what it catches and why it matters.
     pub summary: &'static str,
-    /// Static rules; `None` for rules only `--live` can decide.
+    /// Static rules; `None` for rules only `--live` can decide, and for the suppression
+    /// comments' own findings ([`crate::lint::suppress`]).
     pub check: Option<fn(&Ctx) -> Vec<Finding>>,
 }
 
@@ -61,6 +64,8 @@ pub const RULES: &[&Rule] = &[
     &keyvault_secret_state::RULE,
     &keyvault_network::RULE,
     &system_identity_not_created::RULE,
+    &suppression_invalid::RULE,
+    &suppression_unused::RULE,
 ];
 
 /// The rule with this id.
