@@ -9,7 +9,7 @@
 //!       "file": "infra/app.yaml",
 //!       "resource": "ca-orders-web",
 //!       "path": "properties.configuration.secrets[0].value",
-//!       "fingerprint": "fnv1a64:5b1d0c8e6f2a9d47"
+//!       "fingerprint": "fnv1a64:e76fc0c592a5d57d"
 //!     }
 //!   ]
 //! }
