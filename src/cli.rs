@@ -83,6 +83,10 @@ Formats: the YAML of `az containerapp create|update --yaml` (full or short form)
 templates and compiled Bicep (`az bicep build`), a single resource JSON. Rule ids and why they
 matter: README, \"Lint rules\".
 
+Accepting findings (README, \"Accepting findings\"): `# kvdiag: ignore[rule-id] reason` (YAML)
+or `// kvdiag: ignore[rule-id] reason` (JSON) on the line or the line above, kvdiag.toml, and
+--baseline; suppressed findings are counted (-v lists them) and never fail the run.
+
 Exit codes:
   0  no finding at or above --fail-on
   1  a finding at or above --fail-on (default: error)
@@ -195,6 +199,16 @@ pub struct LintArgs {
     /// Exit 1 when a finding is at least this severe.
     #[arg(long, value_enum, default_value_t = crate::lint::Severity::Error)]
     pub fail_on: crate::lint::Severity,
+    /// Rule severities and ignores from this kvdiag.toml [default: the nearest kvdiag.toml
+    /// from each file's directory up to the repository root].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Accept the findings recorded in this file (from --write-baseline); fail only on new ones.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+    /// Record today's findings (after inline and config suppressions) in FILE and accept them.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 }
 
 /// The longest `--since`: 12 years (humantime's `12y`, 4383 days).
@@ -363,6 +377,12 @@ fn collect(args: CollectArgs) -> anyhow::Result<i32> {
 }
 
 fn lint(args: LintArgs) -> anyhow::Result<i32> {
+    let mut accept = crate::lint::accept::Acceptance::load(&crate::lint::accept::Options {
+        config: args.config.clone(),
+        baseline: args.baseline.clone(),
+        write_baseline: args.write_baseline.clone(),
+    })
+    .map_err(anyhow::Error::msg)?;
     let params = match &args.parameters {
         Some(path) => Some(crate::lint::load_parameters(path).map_err(anyhow::Error::msg)?),
         None => None,
@@ -372,6 +392,21 @@ fn lint(args: LintArgs) -> anyhow::Result<i32> {
     if args.live {
         lint_live(&args, params.as_ref(), &mut report.files, &texts)?;
     }
+    // Inline suppressions read the text that was linted (stdin included), by file name.
+    let names: Vec<String> = report.files.iter().map(|f| f.file.clone()).collect();
+    let text_of = |file: &str| {
+        names
+            .iter()
+            .position(|f| f == file)
+            .and_then(|i| texts.get(i).cloned().flatten())
+    };
+    let accepted = accept
+        .apply(&mut report.files, &text_of)
+        .map_err(anyhow::Error::msg)?;
+    for note in &accepted.notes {
+        eprintln!("kvdiag: {note}");
+    }
+    report.suppressions = accepted.suppressions;
     for f in report.files.iter() {
         // Every format also carries file errors in its document; stderr makes sure a pipeline
         // log shows why a file was not linted, whatever went to stdout.
@@ -380,7 +415,10 @@ fn lint(args: LintArgs) -> anyhow::Result<i32> {
         }
     }
     let style = output_style();
-    write_stdout(crate::lint::report::render(&report, args.output, style).as_bytes())?;
+    let list = args.settings.verbose;
+    write_stdout(
+        crate::lint::report::render_listing(&report, args.output, style, list).as_bytes(),
+    )?;
     Ok(report.exit_code(args.fail_on))
 }
 

@@ -178,3 +178,38 @@ fn the_schema_enums_are_the_code_s() {
         assert_eq!(parsed.as_str(), s);
     }
 }
+
+/// The lists that are usually empty fit the schema when they are not: a directory scan that
+/// skips a file and a finding accepted inline.
+#[test]
+fn suppressions_and_skipped_files_fit_the_lint_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    let yaml = std::fs::read_to_string(common::repo().join("fixtures/lint/bad-secret-name.yaml"))
+        .unwrap()
+        .replacen(
+            "- name: Orders_DB_Password",
+            "- name: Orders_DB_Password # kvdiag: ignore[secret-name-invalid] renamed next release",
+            1,
+        );
+    std::fs::write(dir.path().join("app.yaml"), yaml).unwrap();
+    std::fs::write(dir.path().join("package.json"), "{\"name\": \"web\"}").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_kvdiag"))
+        .args(["lint", ".", "-o", "json"])
+        .current_dir(dir.path())
+        .env_remove("COLUMNS")
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid(
+        &validator("lint-v1.schema.json"),
+        &doc,
+        "dir with suppression",
+    );
+    assert_eq!(
+        doc["suppressions"].as_array().map(Vec::len),
+        Some(1),
+        "{doc:#}"
+    );
+    assert_eq!(doc["skipped"].as_array().map(Vec::len), Some(1), "{doc:#}");
+}

@@ -725,6 +725,23 @@ fn stdin_is_linted_by_content() {
         assert_eq!(findings_of(&piped, 0), findings_of(&named, 0), "{fixture}");
         assert!(!findings_of(&piped, 0).is_empty(), "{fixture}");
     }
+    // Inline suppressions read the piped text too.
+    let yaml =
+        std::fs::read_to_string(common::repo().join("fixtures/lint/bad-secret-name.yaml")).unwrap();
+    let accepted = yaml.replacen(
+        "- name: Orders_DB_Password",
+        "- name: Orders_DB_Password # kvdiag: ignore[secret-name-invalid] legacy name, renamed in the next release",
+        1,
+    );
+    assert_ne!(accepted, yaml, "the fixture names the secret");
+    let doc = json_of(&kvdiag_stdin(&["-", "-o", "json"], accepted.as_bytes()));
+    let kinds: Vec<&str> = doc["suppressions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["inline"], "{doc:#}");
     // Not a Container App, and not text: clear errors, exit 2.
     let out = kvdiag_stdin(&["-"], b"apiVersion: apps/v1\nkind: Deployment\n");
     assert_eq!(out.status.code(), Some(2));

@@ -11,9 +11,14 @@
 //! * [`rules`] holds one rule per file; they reuse the engine's model and helpers rather than
 //!   copying its rules.
 //! * [`live`] runs the engine's collectors and Key Vault checkers for `--live`.
+//! * [`accept`] applies inline comments ([`suppress`]), `kvdiag.toml` ([`config`]) and
+//!   `--baseline` ([`baseline`]); what they accept is listed, never dropped.
 //! * [`report`] prints table and JSON, [`sarif`] SARIF 2.1.0. Nothing prints a secret value.
 
+pub mod accept;
 pub mod arm;
+pub mod baseline;
+pub mod config;
 pub mod expr;
 pub mod finding;
 pub mod inputs;
@@ -23,6 +28,7 @@ pub mod report;
 pub mod rules;
 pub mod sarif;
 pub mod source;
+pub mod suppress;
 mod yaml;
 
 pub use arm::{Parameters, Unresolved};
@@ -115,6 +121,9 @@ pub struct Report {
     pub files: Vec<FileReport>,
     /// Files a directory search found that are not Container Apps (see [`inputs`]).
     pub skipped: Vec<Skipped>,
+    /// Findings accepted inline, by `kvdiag.toml` or by `--baseline` ([`accept`]); they do not
+    /// count toward the exit code.
+    pub suppressions: Vec<accept::Suppressed>,
 }
 
 impl Report {
@@ -123,6 +132,7 @@ impl Report {
             schema: SCHEMA,
             files,
             skipped: Vec::new(),
+            suppressions: Vec::new(),
         }
     }
 

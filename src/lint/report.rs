@@ -19,8 +19,25 @@ pub enum LintFormat {
 }
 
 pub fn render(report: &Report, format: LintFormat, style: Style) -> String {
+    render_listing(report, format, style, false)
+}
+
+/// [`render`], and with `list_suppressed` (`-v`) the table lists suppressed findings.
+pub fn render_listing(
+    report: &Report,
+    format: LintFormat,
+    style: Style,
+    list_suppressed: bool,
+) -> String {
     match format {
-        LintFormat::Table => table(report, style),
+        LintFormat::Table => {
+            let mut out = table(report, style);
+            out.extend(super::accept::summary(
+                &report.suppressions,
+                list_suppressed,
+            ));
+            out
+        }
         LintFormat::Json => {
             let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
             text.push('\n');
@@ -103,7 +120,11 @@ fn file_table(out: &mut String, file: &FileReport, style: Style) {
             Severity::Warning => Color::Yellow,
             Severity::Note => Color::Blue,
         };
-        let mut text = format!("{}\n  at {}", f.message, f.path);
+        let mut text = if f.path.is_empty() {
+            f.message.clone() // a suppression comment's own finding: its line says where
+        } else {
+            format!("{}\n  at {}", f.message, f.path)
+        };
         for r in &f.remediation {
             match &r.command {
                 Some(cmd) => write!(text, "\n  fix: {}\n  {cmd}", r.description).ok(),

@@ -121,6 +121,28 @@ struct SarifResult {
     partial_fingerprints: BTreeMap<&'static str, String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     properties: Option<serde_json::Value>,
+    /// Set for a finding accepted inline (`inSource`), by kvdiag.toml or a baseline
+    /// (`external`): SARIF 2.1.0 §3.27.23 and §3.35; viewers show it as dismissed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
+}
+
+#[derive(Serialize)]
+struct Suppression {
+    kind: &'static str,
+    status: &'static str,
+    justification: String,
+}
+
+fn suppression(s: &super::accept::Suppressed) -> Suppression {
+    Suppression {
+        kind: match s.kind {
+            super::accept::Kind::Inline => "inSource",
+            super::accept::Kind::Config | super::accept::Kind::Baseline => "external",
+        },
+        status: "accepted",
+        justification: format!("{} ({}: {})", s.reason, s.kind.as_str(), s.source),
+    }
 }
 
 #[derive(Serialize)]
@@ -339,7 +361,8 @@ pub fn render(report: &Report) -> String {
         })
         .collect();
     let mut results = Vec::new();
-    for f in report.findings() {
+    let accepted = report.suppressions.iter().map(|s| (&s.finding, Some(s)));
+    for (f, accepted) in report.findings().map(|f| (f, None)).chain(accepted) {
         // SARIF `fixes` need artifact changes; the fix text follows the message instead.
         let mut text = f.message.clone();
         for r in &f.remediation {
@@ -371,6 +394,7 @@ pub fn render(report: &Report) -> String {
                 .suggestion
                 .as_ref()
                 .map(|s| serde_json::json!({"suggestion": s})),
+            suppressions: accepted.map(suppression).into_iter().collect(),
         });
     }
     let notifications: Vec<Notification> = report

@@ -23,6 +23,8 @@ pub mod secret_literal_value;
 pub mod secret_name_invalid;
 pub mod secret_source_invalid;
 pub mod secretref_undefined;
+pub mod suppression_invalid;
+pub mod suppression_unused;
 pub mod system_identity_not_created;
 
 use super::Resource;
@@ -43,7 +45,8 @@ pub struct Rule {
     /// The rule's page, `docs/rules/<id>.md` (what it catches, the Azure rule, an example and
     /// its fix, how to fix): the one text the docs and SARIF's rule help share.
     pub help: &'static str,
-    /// Static rules; `None` for rules only `--live` can decide.
+    /// Static rules; `None` for rules only `--live` can decide, and for the suppression
+    /// comments' own findings ([`crate::lint::suppress`]).
     pub check: Option<fn(&Ctx) -> Vec<Finding>>,
 }
 
@@ -64,6 +67,8 @@ pub const RULES: &[&Rule] = &[
     &keyvault_secret_state::RULE,
     &keyvault_network::RULE,
     &system_identity_not_created::RULE,
+    &suppression_invalid::RULE,
+    &suppression_unused::RULE,
 ];
 
 /// The rule with this id.
