@@ -107,6 +107,7 @@ impl Credentials {
         subscription: Option<&str>,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Arc<Self>, String> {
+        super::tls::init();
         let var = |k: &str| env(k).filter(|v| !v.trim().is_empty());
         let client_options = || ClientOptions {
             cloud: Some(Arc::new(cloud.configuration())),
@@ -430,6 +431,7 @@ impl ClientAssertion for GithubOidc {
         })?;
         url.query_pairs_mut()
             .append_pair("audience", "api://AzureADTokenExchange");
+        super::tls::init();
         let response = reqwest::Client::new()
             .get(url)
             .bearer_auth(self.request_token.secret())

@@ -80,6 +80,7 @@ impl Default for Http {
 
 impl Http {
     pub fn new() -> Self {
+        super::tls::init();
         let identity = reqwest::header::HeaderMap::from_iter([(
             reqwest::header::ACCEPT_ENCODING,
             reqwest::header::HeaderValue::from_static("identity"),
@@ -88,8 +89,8 @@ impl Http {
             .user_agent(concat!("kvdiag/", env!("CARGO_PKG_VERSION")))
             .default_headers(identity)
             .redirect(reqwest::redirect::Policy::none())
-            // azure_core turns reqwest's gzip and deflate features on for the whole build; these
-            // switch them off for kvdiag's client whatever the features are.
+            // Decompression stays off for kvdiag's client whatever reqwest's features are (a
+            // dependency could turn gzip or deflate on for the whole build).
             .no_gzip()
             .no_deflate()
             .no_brotli()

@@ -30,6 +30,7 @@ mod progress;
 mod rest;
 mod session;
 mod target;
+pub mod tls;
 
 pub use auth::{AuthMode, Credentials};
 pub use endpoints::{Cloud, Endpoints};
