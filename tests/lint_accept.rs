@@ -605,7 +605,10 @@ fn baseline_accepts_todays_findings_and_fails_only_on_new_ones() {
 fn suppression_rules_are_in_the_readme_table() {
     let readme = std::fs::read_to_string(common::repo().join("README.md")).unwrap();
     for id in ["suppression-invalid", "suppression-unused"] {
-        assert!(readme.contains(&format!("| `{id}` |")), "{id}");
+        assert!(
+            readme.contains(&format!("| [`{id}`](docs/rules/{id}.md) |")),
+            "{id}"
+        );
     }
     assert!(readme.contains("### Accepting findings"));
 }
