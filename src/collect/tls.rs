@@ -14,3 +14,14 @@ pub fn init() {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn after_init_a_client_builds_and_ring_is_the_provider() {
+        super::init();
+        super::init();
+        assert!(rustls::crypto::CryptoProvider::get_default().is_some());
+        assert!(reqwest::Client::builder().build().is_ok());
+    }
+}

@@ -64,6 +64,8 @@ impl HostileServer {
         let addr = listener.local_addr().unwrap();
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
+        // reqwest is built without a TLS provider of its own; kvdiag installs ring.
+        kvdiag::collect::tls::init();
         let client = reqwest::Client::builder()
             .no_gzip()
             .no_deflate()
