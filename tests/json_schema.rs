@@ -86,14 +86,7 @@ fn lint_runs() -> Vec<(String, Vec<String>)> {
         )
         .unwrap();
         let mut args = vec![format!("fixtures/lint/{name}")];
-        for a in expected["args"].as_array().unwrap() {
-            let a = a.as_str().unwrap();
-            args.push(if a.ends_with(".json") {
-                format!("fixtures/lint/{a}")
-            } else {
-                a.to_string()
-            });
-        }
+        args.extend(common::lint_fixture_args(&expected));
         runs.push((name, args));
     }
     runs.sort();

@@ -15,19 +15,10 @@ fn lint_dir() -> PathBuf {
 }
 
 fn kvdiag(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kvdiag"))
-        .arg("lint")
-        .args(args)
-        .current_dir(common::repo())
-        .env("NO_COLOR", "1")
-        .env_remove("COLUMNS")
-        .output()
-        .expect("kvdiag runs")
+    common::lint_in(&common::repo(), args)
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
+use common::text;
 
 fn json_of(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout)
@@ -79,14 +70,7 @@ fn every_fixture_gives_its_expected_findings() {
     for (path, expected) in fixtures() {
         let file = relative(&path);
         let mut args = vec![file.clone(), "-o".into(), "json".into()];
-        for a in expected["args"].as_array().unwrap() {
-            let a = a.as_str().unwrap();
-            args.push(if a.ends_with(".json") {
-                format!("fixtures/lint/{a}")
-            } else {
-                a.to_string()
-            });
-        }
+        args.extend(common::lint_fixture_args(&expected));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = kvdiag(&args);
         assert_eq!(

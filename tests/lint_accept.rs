@@ -6,7 +6,7 @@ mod common;
 
 use serde_json::Value;
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// A literal secret value on line 9 (`secret-literal-value`, a warning) in `ca-orders-web`.
 const APP: &str = "\
@@ -52,20 +52,11 @@ impl Repo {
 
     /// `kvdiag lint ARGS` run in the repository's root.
     fn lint(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_kvdiag"))
-            .arg("lint")
-            .args(args)
-            .current_dir(self.dir.path())
-            .env("NO_COLOR", "1")
-            .env_remove("COLUMNS")
-            .output()
-            .expect("kvdiag runs")
+        common::lint_in(self.dir.path(), args)
     }
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8(bytes.to_vec()).unwrap()
-}
+use common::text;
 
 fn json_of(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout)

@@ -126,3 +126,39 @@ pub fn status_of<'a>(v: &'a Value, id: &str) -> &'a str {
         .and_then(|h| h["status"].as_str())
         .unwrap_or_else(|| panic!("no {id} in {v}"))
 }
+
+/// `kvdiag lint ARGS` run in `dir`: no colour, the default width.
+pub fn lint_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_kvdiag"))
+        .arg("lint")
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .output()
+        .expect("kvdiag runs")
+}
+
+/// Output bytes as text (kvdiag writes UTF-8 only).
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// The extra arguments a lint fixture's expectation names (`args`), parameter files resolved
+/// under fixtures/lint/.
+pub fn lint_fixture_args(expected: &Value) -> Vec<String> {
+    expected["args"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|a| {
+            let a = a.as_str().unwrap();
+            if a.ends_with(".json") {
+                format!("fixtures/lint/{a}")
+            } else {
+                a.to_string()
+            }
+        })
+        .collect()
+}
