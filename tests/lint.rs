@@ -124,17 +124,7 @@ fn every_fixture_gives_its_expected_findings() {
     }
 }
 
-fn sarif_validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(common::repo().join("tests/schemas/sarif-schema-2.1.0.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft4)
-        .build(&schema)
-        .expect("the SARIF schema compiles")
-}
+use common::sarif_validator;
 
 #[test]
 fn sarif_is_valid_2_1_0_and_points_at_the_line() {

@@ -100,17 +100,7 @@ fn with_line_before_value(extra: &str) -> String {
     APP.replace(VALUE_LINE, &format!("{extra}{VALUE_LINE}"))
 }
 
-fn sarif_validator() -> jsonschema::Validator {
-    let schema: Value = serde_json::from_str(
-        &std::fs::read_to_string(common::repo().join("tests/schemas/sarif-schema-2.1.0.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft4)
-        .build(&schema)
-        .expect("the SARIF schema compiles")
-}
+use common::sarif_validator;
 
 #[test]
 fn without_acceptance_the_warning_fails_the_gate() {

@@ -162,3 +162,15 @@ pub fn lint_fixture_args(expected: &Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// The official SARIF 2.1.0 schema (tests/schemas/), compiled.
+pub fn sarif_validator() -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/schemas/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft4)
+        .build(&schema)
+        .expect("the SARIF schema compiles")
+}
