@@ -289,7 +289,6 @@ pub fn main() -> i32 {
         }
     };
     init_tracing(std::env::var("RUST_LOG").ok().as_deref());
-    collect::tls::init();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -452,7 +452,27 @@ impl Request {
 
     /// The decoded `k=v&k=v` form bundles record.
     pub fn query_string(&self) -> String {
-        query_string(&self.query())
+        self.query()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// The read as a bundle records it before any answer (no status, body or error).
+    pub fn recorded(&self) -> crate::bundle::Response {
+        crate::bundle::Response {
+            method: self.method().into(),
+            service: self.service(),
+            host: self.host.clone(),
+            path: self.path.clone(),
+            query: self.query_string(),
+            request_body: self.body.clone(),
+            status: None,
+            body: None,
+            error: None,
+            headers: None,
+        }
     }
 
     /// The read as a gap names it: method, host (Key Vault), path, `$filter`, note; no
@@ -475,15 +495,6 @@ impl Request {
             .unwrap_or_default();
         format!("{} {host}{}{filter}{note}", self.method(), self.path)
     }
-}
-
-/// Query pairs in the decoded `k=v&k=v` form bundles record.
-pub fn query_string(pairs: &[(String, String)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&")
 }
 
 /// The request-plan table of docs/bundle.md.

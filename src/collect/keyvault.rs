@@ -79,19 +79,8 @@ impl KeyVault {
 
     /// `GET https://{vault}/secrets/{name}/versions`, every page, recorded as one response.
     pub async fn versions(&self, reference: &KeyVaultRef) -> Response {
-        let request = plan::Request::secret_versions(&reference.host, &reference.secret);
-        let recorded = Response {
-            method: request.method().into(),
-            service: request.service(),
-            query: request.query_string(),
-            host: request.host,
-            path: request.path,
-            request_body: None,
-            status: None,
-            body: None,
-            error: None,
-            headers: None,
-        };
+        let recorded =
+            plan::Request::secret_versions(&reference.host, &reference.secret).recorded();
         let client = match self.client(reference) {
             Ok(client) => client,
             Err(e) => {

@@ -116,18 +116,10 @@ impl Collector {
             self.vaults(target, &w, &refs, &secrets, None),
             environment,
         );
-        let request = Request::workload(target.resource_id(), target.is_job());
         let mut responses = vec![Response {
-            method: request.method().into(),
-            service: request.service(),
-            host: None,
-            query: request.query_string(),
-            path: request.path,
-            request_body: None,
             status: Some(200),
             body: Some(body),
-            error: None,
-            headers: None,
+            ..Request::workload(target.resource_id(), target.is_job()).recorded()
         }];
         responses.extend(environment);
         responses.extend(identities);

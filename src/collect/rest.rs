@@ -20,44 +20,20 @@ use url::Url;
 /// Pages followed for one list before it is recorded as truncated (its `nextLink` kept).
 pub const MAX_PAGES: usize = 20;
 
-/// One planned read.
+/// One planned read, as it is sent and recorded.
 #[derive(Debug, Clone)]
 pub struct Call {
-    pub service: Service,
-    pub method: &'static str,
-    /// Path below the service's base, starting with `/`.
-    pub path: String,
-    /// Query pairs, `api-version` first, unencoded.
-    pub query: Vec<(String, String)>,
-    pub body: Option<Value>,
+    request: Request,
 }
 
 impl Call {
-    /// The plan's request as it goes on the wire.
     pub fn new(request: Request) -> Self {
-        Call {
-            service: request.service(),
-            method: request.method(),
-            query: request.query(),
-            path: request.path,
-            body: request.body,
-        }
+        Call { request }
     }
 
     /// The request as a bundle records it, before any answer.
     fn recorded(&self) -> Response {
-        Response {
-            method: self.method.into(),
-            service: self.service,
-            host: None,
-            path: self.path.clone(),
-            query: crate::plan::query_string(&self.query),
-            request_body: self.body.clone(),
-            status: None,
-            body: None,
-            error: None,
-            headers: None,
-        }
+        self.request.recorded()
     }
 
     /// What is recorded when no answer came.
@@ -108,9 +84,9 @@ impl Rest {
     /// as a `refused` failure, because an incomplete list is not evidence of absence.
     pub async fn send(&self, call: Call) -> Response {
         let call = &call;
-        let (base, _) = self.base_and_scope(call.service);
-        let mut url = join(base, &call.path);
-        url.query_pairs_mut().extend_pairs(&call.query);
+        let (base, _) = self.base_and_scope(call.request.service());
+        let mut url = join(base, &call.request.path);
+        url.query_pairs_mut().extend_pairs(call.request.query());
         let first_url = url.clone();
         let mut first = self.send_once(call, url).await;
         let mut pages = 1;
@@ -131,8 +107,8 @@ impl Rest {
             if !page.ok() {
                 // An incomplete list is not evidence of absence: record the failure instead.
                 return Response {
-                    path: call.path.clone(),
-                    query: crate::plan::query_string(&call.query),
+                    path: call.request.path.clone(),
+                    query: call.request.query_string(),
                     ..page
                 };
             }
@@ -146,9 +122,10 @@ impl Rest {
 
     /// One request to `url` (the call's own, or a page of it), guarded and retried.
     async fn send_once(&self, call: &Call, url: Url) -> Response {
-        let (base, scope) = self.base_and_scope(call.service);
-        if let Err(why) = guard::check(call.service, call.method, &url, base) {
-            self.session.refused(call.method, url.as_str(), &why);
+        let (base, scope) = self.base_and_scope(call.request.service());
+        if let Err(why) = guard::check(call.request.service(), call.request.method(), &url, base) {
+            self.session
+                .refused(call.request.method(), url.as_str(), &why);
             return call.unanswered(Failure::Refused(why).to_string());
         }
         let token = match self.credentials.token(scope).await {
@@ -160,12 +137,12 @@ impl Rest {
                 let url = url.clone();
                 let token = token.token.secret().to_string();
                 async move {
-                    let mut request = match call.method {
+                    let mut request = match call.request.method() {
                         "POST" => self.http.client().post(url.clone()),
                         _ => self.http.client().get(url.clone()),
                     }
                     .bearer_auth(&token);
-                    if let Some(body) = &call.body {
+                    if let Some(body) = &call.request.body {
                         request = request.json(body);
                     }
                     let send = |budget| async move {
@@ -186,7 +163,7 @@ impl Rest {
                         }
                     };
                     self.session
-                        .attempt(call.method, url.as_str(), send, Session::outcome)
+                        .attempt(call.request.method(), url.as_str(), send, Session::outcome)
                         .await
                 }
             })
