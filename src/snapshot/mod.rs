@@ -6,6 +6,8 @@
 //! read [`Read`] values and never have to guess whether "nothing" means "none" or "unknown".
 
 mod builder;
+mod certificate;
+mod consumer;
 mod environment;
 mod events;
 mod gap;
@@ -16,6 +18,8 @@ mod revision;
 mod vault;
 mod workload;
 
+pub use certificate::{Certificate, KeyVaultSource};
+pub use consumer::{Consumer, Fetcher, environment_label};
 pub use environment::Environment;
 pub use events::{ActivityEvent, LogTable, RoleChange, SystemLogEntry};
 pub use gap::Gap;
@@ -25,8 +29,8 @@ pub use rbac::{DenyAssignment, EVERYONE, RoleAssignment};
 pub use revision::Revision;
 pub use vault::{AccessPolicy, NetworkAcls, PrivateEndpoint, SecretVersion, Vault, VaultSecret};
 pub use workload::{
-    AppSecret, Container, EnvVar, Identity, Registry, ScaleRule, SecretRefSite, SiteKind, Template,
-    UserAssigned, Volume, Workload, WorkloadKind,
+    AppSecret, Container, CustomDomain, EnvVar, Identity, Registry, ScaleRule, SecretRefSite,
+    SiteKind, Template, UserAssigned, Volume, Workload, WorkloadKind,
 };
 
 /// The outcome of one read.
