@@ -23,6 +23,23 @@ pub struct KeyVaultRef {
 impl KeyVaultRef {
     /// Parses a `keyVaultUrl`; the error says what is wrong in words a user can act on.
     pub fn parse(text: &str) -> Result<Self, String> {
+        Self::parse_in(text, &["secrets"])
+    }
+
+    /// Parses a certificate's `keyVaultUrl` (`certificateKeyVaultProperties`): the
+    /// `/certificates/<name>` form or the `/secrets/<name>` form. Either is read through the
+    /// secret endpoint (a certificate's private key is the secret of the same name), so the
+    /// result names that secret.
+    pub fn parse_certificate(text: &str) -> Result<Self, String> {
+        Self::parse_in(text, &["certificates", "secrets"])
+    }
+
+    fn parse_in(text: &str, collections: &[&str]) -> Result<Self, String> {
+        let forms = collections
+            .iter()
+            .map(|c| format!("/{c}/<name>[/<version>]"))
+            .collect::<Vec<_>>()
+            .join(" or ");
         let url = Url::parse(text.trim()).map_err(|e| format!("not a URL ({e})"))?;
         if url.scheme() != "https" {
             return Err(format!(
@@ -31,9 +48,9 @@ impl KeyVaultRef {
             ));
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(
-                "has a query or fragment; a reference is only /secrets/<name>[/<version>]".into(),
-            );
+            return Err(format!(
+                "has a query or fragment; a reference is only {forms}"
+            ));
         }
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let Some((vault, suffix)) = host.split_once('.') else {
@@ -53,13 +70,12 @@ impl KeyVaultRef {
         }
         let segments: Vec<&str> = url.path().trim_matches('/').split('/').collect();
         let (secret, version) = match segments.as_slice() {
-            ["secrets", name] => (*name, None),
-            ["secrets", name, version] => (*name, Some(*version)),
+            [collection, name] if collections.contains(collection) => (*name, None),
+            [collection, name, version] if collections.contains(collection) => {
+                (*name, Some(*version))
+            }
             _ => {
-                return Err(format!(
-                    "path '{}' is not /secrets/<name>[/<version>]",
-                    url.path()
-                ));
+                return Err(format!("path '{}' is not {forms}", url.path()));
             }
         };
         if secret.is_empty()
@@ -126,6 +142,28 @@ mod tests {
             r.versionless_url(),
             "https://kv-orders.vault.azure.cn/secrets/db"
         );
+    }
+
+    #[test]
+    fn certificates_take_either_collection() {
+        let r = KeyVaultRef::parse_certificate(
+            "https://kv-certs.vault.azure.net/certificates/api-cert",
+        )
+        .unwrap();
+        assert_eq!(
+            (r.vault.as_str(), r.secret.as_str()),
+            ("kv-certs", "api-cert")
+        );
+        assert!(
+            KeyVaultRef::parse_certificate("https://kv-certs.vault.azure.net/secrets/api-cert")
+                .is_ok()
+        );
+        assert!(
+            KeyVaultRef::parse("https://kv-certs.vault.azure.net/certificates/api-cert").is_err()
+        );
+        let e =
+            KeyVaultRef::parse_certificate("https://kv-certs.vault.azure.net/keys/k").unwrap_err();
+        assert!(e.contains("/certificates/<name>"), "{e}");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::azure::ids;
 use crate::azure::time::display;
 use crate::bundle::{BUNDLE_VERSION, Bundle, Response, Target};
 use crate::plan::Request;
-use crate::snapshot::{Environment, KvReference, Workload, WorkloadKind};
+use crate::snapshot::{Certificate, Environment, KvReference, Workload, WorkloadKind};
 use futures::future::join_all;
 
 impl Collector {
@@ -70,56 +70,130 @@ impl Collector {
                 vec![self.send(Request::revisions(&app_path)).await]
             }
         };
-        let refs = KvReference::all_of(w);
-        let secrets = vault_secrets(&refs);
-        let (revisions, environment, identities, versions, vaults, activity) = tokio::join!(
+        let (revisions, consumers, identities, activity) = tokio::join!(
             revisions,
-            self.environment_and_logs(target, w, window),
+            self.consumers(target, w, window),
             self.identities(w),
-            join_all(secrets.iter().map(|r| self.keyvault.versions(r))),
-            self.vaults(target, w, &refs, &secrets, Some(window)),
             self.activity(target, window),
         );
         let mut out = revisions;
-        out.extend(environment);
+        out.extend(consumers);
         out.extend(identities);
-        out.extend(vaults);
-        out.extend(versions);
         out.push(activity);
         out
     }
 
-    /// The managed environment, then its workspace's system logs (both table families).
-    async fn environment_and_logs(
+    /// The environment and its system logs, and the reads behind every Key Vault reference:
+    /// the app's own secrets, the certificates its custom domains bind and the environment's
+    /// DNS-suffix certificate (docs/azure.md#other-key-vault-consumers).
+    ///
+    /// The app's own references need nothing but the app, so without custom domains their
+    /// vault reads start at once, next to the environment: no round trip is added. Bound
+    /// certificates are fetched with the environment's identity from a vault their own
+    /// resource names, so with custom domains the vault reads wait for the environment and the
+    /// certificates (one round trip more, for those apps only). A DNS-suffix certificate is
+    /// known once the environment is: its reads follow then, next to the logs.
+    async fn consumers(&self, target: &Target, w: &Workload, window: &Window) -> Vec<Response> {
+        let env_id = w.environment_id.as_deref().and_then(environment_id);
+        let certificate_ids = w.certificate_ids();
+        let mut out = Vec::new();
+        if certificate_ids.is_empty() {
+            let own = KvReference::all_of(w);
+            let environment_then_logs = async {
+                let environment = self.environment(env_id.as_deref()).await;
+                let parsed = parse_environment(environment.as_ref());
+                let suffix: Vec<KvReference> = parsed
+                    .as_ref()
+                    .and_then(KvReference::of_dns_suffix)
+                    .into_iter()
+                    .collect();
+                let (logs, suffix_reads) =
+                    tokio::join!(self.logs(target, parsed.as_ref(), window), async {
+                        if suffix.is_empty() {
+                            Vec::new()
+                        } else {
+                            self.references(target, w, &suffix, window).await
+                        }
+                    },);
+                (environment, logs, suffix_reads)
+            };
+            let ((environment, logs, suffix_reads), vaults) = tokio::join!(
+                environment_then_logs,
+                self.references(target, w, &own, window),
+            );
+            out.extend(environment);
+            out.extend(logs);
+            out.extend(vaults);
+            out.extend(suffix_reads);
+            return out;
+        }
+        let (environment, certificates) = tokio::join!(
+            self.environment(env_id.as_deref()),
+            join_all(
+                certificate_ids
+                    .iter()
+                    .map(|id| self.send(Request::certificate(id.as_str())))
+            ),
+        );
+        let parsed = parse_environment(environment.as_ref());
+        let bound: Vec<Certificate> = certificates
+            .iter()
+            .filter(|c| c.ok())
+            .filter_map(|c| c.body.as_ref().and_then(Certificate::parse))
+            .collect();
+        let refs = KvReference::around(w, parsed.as_ref(), &bound);
+        let (logs, vaults) = tokio::join!(
+            self.logs(target, parsed.as_ref(), window),
+            self.references(target, w, &refs, window),
+        );
+        out.extend(environment);
+        out.extend(certificates);
+        out.extend(logs);
+        out.extend(vaults);
+        out
+    }
+
+    /// The vault reads and data-plane version lists behind a set of references.
+    async fn references(
         &self,
         target: &Target,
         w: &Workload,
+        refs: &[KvReference],
         window: &Window,
     ) -> Vec<Response> {
-        let Some(env_id) = w.environment_id.as_deref().and_then(environment_id) else {
-            return Vec::new();
-        };
-        let environment = self.send(Request::environment(env_id)).await;
-        let workspace = environment
-            .ok()
-            .then(|| environment.body.as_ref().and_then(Environment::parse))
-            .flatten()
-            .and_then(|e| e.workspace)
-            .filter(|w| is_guid(w));
-        let mut out = vec![environment];
-        if let Some(workspace) = workspace {
-            let (start, now) = window.span();
-            out.push(
-                self.send(Request::system_logs(
-                    &workspace,
-                    target.is_job(),
-                    target.name(),
-                    Some((&start, &now)),
-                ))
-                .await,
-            );
-        }
+        let secrets = vault_secrets(refs);
+        let (versions, vaults) = tokio::join!(
+            join_all(secrets.iter().map(|r| self.keyvault.versions(r))),
+            self.vaults(target, w, refs, &secrets, Some(window)),
+        );
+        let mut out = vaults;
+        out.extend(versions);
         out
+    }
+
+    /// The managed environment (none when the app names no valid environment id).
+    async fn environment(&self, env_id: Option<&str>) -> Option<Response> {
+        Some(self.send(Request::environment(env_id?)).await)
+    }
+
+    /// The system logs of the app or job, from the environment's workspace.
+    async fn logs(
+        &self,
+        target: &Target,
+        environment: Option<&Environment>,
+        window: &Window,
+    ) -> Option<Response> {
+        let workspace = environment?.workspace.as_deref().filter(|w| is_guid(w))?;
+        let (start, now) = window.span();
+        Some(
+            self.send(Request::system_logs(
+                workspace,
+                target.is_job(),
+                target.name(),
+                Some((&start, &now)),
+            ))
+            .await,
+        )
     }
 
     /// Activity-log writes on the app within the window.
@@ -163,4 +237,10 @@ impl Collector {
         }))
         .await
     }
+}
+
+/// The environment an answer holds, when it is one.
+fn parse_environment(response: Option<&Response>) -> Option<Environment> {
+    let response = response.filter(|r| r.ok())?;
+    response.body.as_ref().and_then(Environment::parse)
 }

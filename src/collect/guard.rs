@@ -165,6 +165,9 @@ fn planned_shape(route: &Route, path: &str) -> bool {
         | Route::Job { .. }
         | Route::Revisions { .. }
         | Route::Environment { .. }
+        | Route::Certificate { .. }
+        | Route::Certificates { .. }
+        | Route::JobExecutions { .. }
         | Route::UserAssignedIdentity { .. }
         | Route::Vault { .. }
         | Route::VaultSecret { .. } => ids::is_guid(s[1]),

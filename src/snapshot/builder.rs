@@ -4,9 +4,9 @@
 //! failed or is absent.
 
 use super::{
-    ActivityEvent, DenyAssignment, DenyListing, Environment, Gap, KvReference, Read, Revision,
-    RoleAssignment, RoleListing, SecretVersion, Snapshot, SystemLogEntry, Vault, VaultSecret,
-    Workload, WorkloadKind, json, rbac, vault_groups,
+    ActivityEvent, Certificate, DenyAssignment, DenyListing, Environment, Gap, KvReference, Read,
+    Revision, RoleAssignment, RoleListing, SecretVersion, Snapshot, SystemLogEntry, Vault,
+    VaultSecret, Workload, WorkloadKind, json, rbac, vault_groups,
 };
 use crate::azure::ids;
 use crate::azure::roles;
@@ -199,6 +199,7 @@ impl<'a> Builder<'a> {
             },
             environment: not_read("environment"),
             identities: BTreeMap::new(),
+            certificates: BTreeMap::new(),
             kv_refs: Vec::new(),
             vaults: BTreeMap::new(),
             vault_secrets: BTreeMap::new(),
@@ -243,6 +244,17 @@ impl<'a> Builder<'a> {
             ),
             None => Read::NotFound("the app names no environment".into()),
         };
+        for id in w.certificate_ids() {
+            let key = ids::normalize(&id);
+            let read = self.read_timed(
+                Route::Certificate { id: key.clone() },
+                Request::certificate(id.as_str()),
+                "environment certificate",
+                Times::Refine(Certificate::unusable_time),
+                Certificate::parse,
+            );
+            s.certificates.insert(key, read);
+        }
         self.read_identities(s, w);
         self.read_vaults(s, w);
         self.read_rbac(s, w);
@@ -288,7 +300,13 @@ impl<'a> Builder<'a> {
     }
 
     fn read_vaults(&mut self, s: &mut Snapshot, w: &Workload) {
-        s.kv_refs = KvReference::all_of(w);
+        let bound: Vec<Certificate> = s
+            .certificates
+            .values()
+            .filter_map(Read::ok)
+            .cloned()
+            .collect();
+        s.kv_refs = KvReference::around(w, s.environment.ok(), &bound);
         let names: BTreeSet<String> = s
             .kv_refs
             .iter()
@@ -298,8 +316,8 @@ impl<'a> Builder<'a> {
         if names.is_empty() {
             return;
         }
-        let graph = self.find(|r| *r == Route::ResourceGraph).map(|(_, r)| r);
         for name in &names {
+            let graph = self.graph_for(name);
             let read = self.read_vault(name, graph);
             s.vaults.insert(name.clone(), read);
         }
@@ -348,6 +366,43 @@ impl<'a> Builder<'a> {
             s.vault_secrets.insert(key.clone(), metadata);
             s.secret_versions.insert(key, versions);
         }
+    }
+
+    /// The Resource Graph answer that looked for vault `name`: one whose rows hold it, else a
+    /// successful one whose query named it (or the only one, for bundles that do not record
+    /// the query), else the last attempt. Collection may look vaults up more than once (the
+    /// environment's certificates are found after the app's own secrets).
+    fn graph_for(&self, name: &str) -> Option<&'a Response> {
+        let answers: Vec<&'a Response> = self
+            .routed
+            .iter()
+            .filter(|(r, _)| *r == Route::ResourceGraph)
+            .map(|(_, resp)| *resp)
+            .collect();
+        let holds = |g: &&&Response| {
+            g.ok()
+                && g.body.as_ref().is_some_and(|b| {
+                    json::array(b, "/data").iter().any(|row| {
+                        json::string(row, "/name").is_some_and(|n| n.eq_ignore_ascii_case(name))
+                    })
+                })
+        };
+        let literal = crate::kql::string_literal(&name.to_ascii_lowercase());
+        let searched = |g: &&&Response| {
+            g.ok()
+                && (answers.len() == 1
+                    || g.request_body
+                        .as_ref()
+                        .and_then(|b| b.get("query"))
+                        .and_then(Value::as_str)
+                        .is_none_or(|q| q.to_ascii_lowercase().contains(&literal)))
+        };
+        answers
+            .iter()
+            .find(holds)
+            .or_else(|| answers.iter().find(searched))
+            .or(answers.last())
+            .copied()
     }
 
     /// Resolves a vault name to its id (Resource Graph, else any recorded vault GET by name) and
@@ -416,6 +471,13 @@ impl<'a> Builder<'a> {
                 continue;
             };
             if let Some(Read::Ok(vault)) = s.vaults.get(&parsed.vault) {
+                // The reference's own principal at its vault (the environment's, for a
+                // certificate; the workload's are planned above already).
+                planned.push((
+                    vault.id.clone(),
+                    ids::normalize(&vault.id),
+                    principal.clone(),
+                ));
                 let display = format!("{}/secrets/{}", vault.id, parsed.secret);
                 planned.push((display.clone(), ids::normalize(&display), principal.clone()));
             }

@@ -293,6 +293,18 @@ impl Workload {
         all
     }
 
+    /// The certificates the custom domains bind, by valid id, once each (ids compare without
+    /// case): what live collection reads and the snapshot expects.
+    pub fn certificate_ids(&self) -> Vec<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.custom_domains
+            .iter()
+            .filter_map(|d| d.certificate_id.as_deref())
+            .filter_map(ids::environment_certificate)
+            .filter(|id| seen.insert(ids::normalize(id)))
+            .collect()
+    }
+
     /// Parses a GET body of `Microsoft.App/containerApps` or `Microsoft.App/jobs`.
     pub fn parse(kind: WorkloadKind, body: &Value) -> Option<Workload> {
         let name = json::string(body, "/name")?;
