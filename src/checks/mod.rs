@@ -5,6 +5,7 @@
 //! refinements answer when the workload has a Key Vault reference
 //! (docs/design.md#verdict-semantics).
 
+mod certificates;
 pub mod commands;
 mod id;
 mod keyvault_access;

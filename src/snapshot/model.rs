@@ -143,14 +143,20 @@ impl KvReference {
         self.consumer.concern(&self.secret)
     }
 
-    /// `identity 'system' (principal)`, or `environment identity 'system' (principal)` for a
-    /// reference the environment fetches.
-    pub fn who(&self, principal: &str) -> String {
+    /// `identity 'system'`, or `environment identity 'system'` for a reference the
+    /// environment fetches.
+    pub fn identity_noun(&self) -> String {
         let owner = match self.consumer.fetcher() {
             Fetcher::Workload => "",
             Fetcher::Environment => "environment ",
         };
-        format!("{owner}identity '{}' ({principal})", self.identity_label())
+        format!("{owner}identity '{}'", self.identity_label())
+    }
+
+    /// `identity 'system' (principal)`, or `environment identity 'system' (principal)` for a
+    /// reference the environment fetches.
+    pub fn who(&self, principal: &str) -> String {
+        format!("{} ({principal})", self.identity_noun())
     }
 
     pub fn is_system(&self) -> bool {
