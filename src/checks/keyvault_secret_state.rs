@@ -117,10 +117,7 @@ fn certificate_state(snapshot: &Snapshot, r: &KvReference, c: &Certificate, tall
         return;
     };
     let list = commands::env_certificate_list(environment);
-    let text = c
-        .deployment_errors
-        .as_deref()
-        .unwrap_or("no deploymentErrors recorded");
+    let text = c.deployment_errors.as_deref().unwrap_or_default();
     let failure = FetchFailure::of(text);
     // Access and network failures are keyvault_access's and keyvault_network's.
     if c.failed() && !matches!(failure, FetchFailure::Access | FetchFailure::Network) {
@@ -146,11 +143,17 @@ fn certificate_state(snapshot: &Snapshot, r: &KvReference, c: &Certificate, tall
         );
         tally.evidence(
             Evidence::supports(
-                format!(
-                    "{subject}: provisioningState {}, deploymentErrors \"{}\"",
-                    c.provisioning_state.as_deref().unwrap_or("?"),
-                    crate::logs::one_line(text, 300)
-                ),
+                match &c.deployment_errors {
+                    Some(errors) => format!(
+                        "{subject}: provisioningState {}, deploymentErrors \"{}\"",
+                        c.provisioning_state.as_deref().unwrap_or("?"),
+                        crate::logs::one_line(errors, 300)
+                    ),
+                    None => format!(
+                        "{subject}: provisioningState {}, no deploymentErrors recorded",
+                        c.provisioning_state.as_deref().unwrap_or("?")
+                    ),
+                },
                 "certificate",
             )
             .reproduce(list.clone()),

@@ -85,11 +85,7 @@ pub fn diagnose(snapshot: &Snapshot) -> Verdict {
 }
 
 fn unreadable_workload(snapshot: &Snapshot, id: CheckerId, read: &Read<Workload>) -> Hypothesis {
-    let what = if snapshot.target.is_job() {
-        "job"
-    } else {
-        "app"
-    };
+    let what = snapshot.target.kind_word();
     let summary = match read {
         Read::NotFound(_) => format!(
             "cannot decide: {what} '{}' was not found in resource group '{}'",

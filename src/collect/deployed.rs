@@ -23,6 +23,69 @@ impl Collector {
     }
 
     async fn read(&self, target: &Target, window: &Window) -> Result<Bundle, CollectError> {
+        let responses = if target.is_environment() {
+            self.read_environment(target, window).await?
+        } else {
+            self.read_workload(target, window).await?
+        };
+        Ok(Bundle {
+            kvdiag_bundle: BUNDLE_VERSION,
+            description: None,
+            target: target.clone(),
+            collected_at: display(window.now),
+            responses,
+        })
+    }
+
+    /// `check --environment`: the environment, its certificate list, its identities and the
+    /// activity log on it; then the vault reads behind every certificate from Key Vault and
+    /// its DNS-suffix certificate.
+    async fn read_environment(
+        &self,
+        target: &Target,
+        window: &Window,
+    ) -> Result<Vec<Response>, CollectError> {
+        let progress = self.session.progress();
+        progress.step(&format!("reading environment '{}'", target.name()));
+        let id = target.resource_id();
+        let (environment, _) = tokio::join!(
+            self.send(Request::environment(id.as_str())),
+            self.credentials.token(&self.endpoints.keyvault_scope),
+        );
+        stop_if_pointless(target, &environment)?;
+        let Some(parsed) = parse_environment(Some(&environment)) else {
+            return Ok(vec![environment]);
+        };
+        let w = Workload::of_environment(&parsed);
+        progress.step("reading certificates, vaults and role assignments");
+        let (list, identities, activity) = tokio::join!(
+            self.send(Request::certificates(&id)),
+            self.identities(&w),
+            self.activity(target, window),
+        );
+        let certificates = if list.ok() {
+            list.body
+                .as_ref()
+                .map(Certificate::parse_list)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let refs = KvReference::around(&w, Some(&parsed), &certificates);
+        let vaults = self.references(target, &w, &refs, window).await;
+        let mut out = vec![environment, list];
+        out.extend(identities);
+        out.push(activity);
+        out.extend(vaults);
+        Ok(out)
+    }
+
+    /// `check --app` / `--job`: the workload, then everything around it.
+    async fn read_workload(
+        &self,
+        target: &Target,
+        window: &Window,
+    ) -> Result<Vec<Response>, CollectError> {
         let progress = self.session.progress();
         progress.step(&format!(
             "reading {} '{}'",
@@ -51,13 +114,7 @@ impl Collector {
             progress.step("reading revisions, vaults, role assignments and logs");
             responses.extend(self.around(target, &w, window).await);
         }
-        Ok(Bundle {
-            kvdiag_bundle: BUNDLE_VERSION,
-            description: None,
-            target: target.clone(),
-            collected_at: display(window.now),
-            responses,
-        })
+        Ok(responses)
     }
 
     /// Everything that hangs off a readable app, in parallel branches.

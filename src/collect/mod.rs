@@ -300,7 +300,11 @@ fn stop_if_pointless(target: &Target, app: &Response) -> Result<(), CollectError
                 target.name(),
                 target.resource_group,
                 target.subscription,
-                if target.is_job() { "job " } else { "" },
+                match target.kind_word() {
+                    "job" => "job ",
+                    "environment" => "env ",
+                    _ => "",
+                },
                 target.resource_group,
             ),
         })),
@@ -309,7 +313,7 @@ fn stop_if_pointless(target: &Target, app: &Response) -> Result<(), CollectError
 }
 
 fn kind_word(target: &Target) -> &'static str {
-    if target.is_job() { "job" } else { "app" }
+    target.kind_word()
 }
 
 /// The secrets the workload's valid references name on real Key Vault hosts, one per vault and

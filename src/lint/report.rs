@@ -87,6 +87,7 @@ fn file_table(out: &mut String, file: &FileReport, style: Style) {
             let kind = match r.kind {
                 crate::snapshot::WorkloadKind::App => "app",
                 crate::snapshot::WorkloadKind::Job => "job",
+                crate::snapshot::WorkloadKind::Environment => "environment",
             };
             format!("{kind} '{}' (line {})", r.name, r.line)
         })

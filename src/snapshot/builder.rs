@@ -157,31 +157,47 @@ impl<'a> Builder<'a> {
             .or_else(|| self.bundle.collected_at().ok())
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let id = ids::normalize(&target.resource_id());
-        let (kind, wanted) = if target.is_job() {
-            (WorkloadKind::Job, Route::Job { id: id.clone() })
+        let workload = if target.is_environment() {
+            self.read(
+                Route::Environment { id: id.clone() },
+                Request::environment(target.resource_id()),
+                "managed environment",
+                |b| Environment::parse(b).map(|e| Workload::of_environment(&e)),
+            )
         } else {
-            (WorkloadKind::App, Route::App { id: id.clone() })
+            let (kind, wanted, what) = if target.is_job() {
+                (
+                    WorkloadKind::Job,
+                    Route::Job { id: id.clone() },
+                    "Container Apps job",
+                )
+            } else {
+                (
+                    WorkloadKind::App,
+                    Route::App { id: id.clone() },
+                    "container app",
+                )
+            };
+            self.read_timed(
+                wanted,
+                Request::workload(target.resource_id(), target.is_job()),
+                what,
+                Times::Refine(Workload::unusable_time),
+                |b| Workload::parse(kind, b),
+            )
         };
-        let what = if target.is_job() {
-            "Container Apps job"
-        } else {
-            "container app"
-        };
-        let workload = self.read_timed(
-            wanted.clone(),
-            Request::workload(target.resource_id(), target.is_job()),
-            what,
-            Times::Refine(Workload::unusable_time),
-            |b| Workload::parse(kind, b),
-        );
         if let Read::NotFound(detail) = &workload {
             let gap = Gap {
-                request: Request::workload(target.resource_id(), target.is_job()).describe(),
+                request: if target.is_environment() {
+                    Request::environment(target.resource_id()).describe()
+                } else {
+                    Request::workload(target.resource_id(), target.is_job()).describe()
+                },
                 status: Some(404),
                 why: detail.clone(),
                 needs: format!(
                     "the right --subscription, --rg and --{}",
-                    if target.is_job() { "job" } else { "app" }
+                    target.kind_word()
                 ),
             };
             self.gaps.push(gap);
@@ -190,9 +206,9 @@ impl<'a> Builder<'a> {
             target,
             now,
             workload,
-            // Jobs have no revisions; everything else is replaced by `read_around` once the
+            // Only apps have revisions; everything else is replaced by `read_around` once the
             // workload itself could be read.
-            revisions: if self.bundle.target.is_job() {
+            revisions: if self.bundle.target.is_job() || self.bundle.target.is_environment() {
                 Read::Ok(Vec::new())
             } else {
                 not_read("revisions")
@@ -244,6 +260,9 @@ impl<'a> Builder<'a> {
             ),
             None => Read::NotFound("the app names no environment".into()),
         };
+        if w.kind == WorkloadKind::Environment {
+            self.read_certificate_list(s, w);
+        }
         for id in w.certificate_ids() {
             let key = ids::normalize(&id);
             let read = self.read_timed(
@@ -258,7 +277,12 @@ impl<'a> Builder<'a> {
         self.read_identities(s, w);
         self.read_vaults(s, w);
         self.read_rbac(s, w);
-        self.read_logs(s);
+        if w.kind == WorkloadKind::Environment {
+            // An environment's own Key Vault fetches (certificates) log no system-log line.
+            s.system_logs = Read::NotRead("environments have no system-log query".into());
+        } else {
+            self.read_logs(s);
+        }
         s.activity = self.read_timed(
             Route::ActivityLog {
                 resource_group: None,
@@ -283,6 +307,32 @@ impl<'a> Builder<'a> {
                 |b| Some(ActivityEvent::parse_list(b)),
             );
             s.vault_activity.insert(group, read);
+        }
+    }
+
+    /// `check --environment`: every certificate of the environment, from its list.
+    fn read_certificate_list(&mut self, s: &mut Snapshot, w: &Workload) {
+        let list = self.read(
+            Route::Certificates {
+                environment_id: ids::normalize(&w.id),
+            },
+            Request::certificates(&w.id),
+            "certificate list",
+            |b| b.get("value").map(|_| Certificate::parse_list(b)),
+        );
+        match list {
+            Read::Ok(all) => {
+                for c in all {
+                    s.certificates.insert(ids::normalize(&c.id), Read::Ok(c));
+                }
+            }
+            other => {
+                // One entry stands for the unread list, so checkers say what they could not see.
+                if let Some(unread) = other.without_value() {
+                    let key = ids::normalize(&format!("{}/certificates", w.id));
+                    s.certificates.insert(key, unread);
+                }
+            }
         }
     }
 

@@ -17,6 +17,10 @@ const LAST_MODIFIED_AT: &str = "/systemData/lastModifiedAt";
 pub enum WorkloadKind {
     App,
     Job,
+    /// `check --environment`: the managed environment stands in for the workload. It has no
+    /// secrets, templates or revisions of its own; its Key Vault consumers are its
+    /// certificates (fetched with its identity).
+    Environment,
 }
 
 /// A Container App (`Microsoft.App/containerApps`) or job (`Microsoft.App/jobs`).
@@ -303,6 +307,28 @@ impl Workload {
             .filter_map(ids::environment_certificate)
             .filter(|id| seen.insert(ids::normalize(id)))
             .collect()
+    }
+
+    /// The managed environment as the subject of a verdict (`check --environment`).
+    pub fn of_environment(environment: &super::Environment) -> Workload {
+        Workload {
+            kind: WorkloadKind::Environment,
+            id: environment.id.clone(),
+            name: environment.name.clone(),
+            provisioning_state: None,
+            environment_id: Some(environment.id.clone()),
+            latest_revision: None,
+            latest_ready_revision: None,
+            last_modified_at: Stamp::Absent,
+            outbound_ips: Vec::new(),
+            active_revisions_mode: "Single".into(),
+            secrets: Vec::new(),
+            identity: environment.identity.clone(),
+            registries: Vec::new(),
+            template: Template::default(),
+            event_scale_rules: Vec::new(),
+            custom_domains: Vec::new(),
+        }
     }
 
     /// Parses a GET body of `Microsoft.App/containerApps` or `Microsoft.App/jobs`.

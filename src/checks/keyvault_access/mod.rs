@@ -59,6 +59,16 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
     for r in &snapshot.kv_refs {
         reference(snapshot, workload, r, &mut tally);
     }
+    for read in snapshot.certificates.values() {
+        if let Read::Unavailable(gap) = read {
+            tally.item(
+                Status::Inconclusive,
+                "cannot tell whether the environment may read its certificates: they could not be read",
+                "certificates",
+            );
+            tally.gap(gap, "certificate");
+        }
+    }
     for refused in super::refused::all(snapshot, workload) {
         refused_fetch::judge(snapshot, workload, &refused, &mut tally);
     }
