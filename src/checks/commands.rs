@@ -230,6 +230,14 @@ pub fn new_revision(target: &Target) -> String {
     )
 }
 
+/// The job's latest executions with their status.
+pub fn job_executions(target: &Target) -> String {
+    format!(
+        "az containerapp job execution list {} --query \"[].{{name:name, status:properties.status, start:properties.startTime, end:properties.endTime}}\" -o table",
+        target_args(target)
+    )
+}
+
 /// Environment commands take the environment's resource id (`--ids`): the environment may live
 /// in another resource group than the app.
 pub fn env_identity_assign_system(environment_id: &str) -> String {

@@ -4,8 +4,8 @@
 
 use super::consumer::{Consumer, Fetcher};
 use super::{
-    ActivityEvent, Certificate, DenyAssignment, Environment, Gap, Identity, Read, Revision,
-    RoleAssignment, SecretVersion, SystemLogEntry, Vault, VaultSecret, Workload,
+    ActivityEvent, Certificate, DenyAssignment, Environment, Gap, Identity, JobExecution, Read,
+    Revision, RoleAssignment, SecretVersion, SystemLogEntry, Vault, VaultSecret, Workload,
 };
 use crate::azure::ids;
 use crate::azure::keyvault_url::KeyVaultRef;
@@ -197,6 +197,8 @@ pub struct Snapshot {
     pub workload: Read<Workload>,
     /// Revisions (apps only; jobs have none).
     pub revisions: Read<Vec<Revision>>,
+    /// Job executions, newest first (jobs only; empty for apps and environments).
+    pub executions: Read<Vec<JobExecution>>,
     pub environment: Read<Environment>,
     /// User-assigned identities by normalized id: does each still exist.
     pub identities: BTreeMap<String, Read<Value>>,
