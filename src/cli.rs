@@ -34,6 +34,9 @@ pub enum Command {
     /// Check Container Apps YAML or ARM templates before they deploy (CI gate; SARIF for code scanning).
     #[command(after_help = LINT_HELP)]
     Lint(LintArgs),
+    /// Serve the check, lint and replay as tools for AI assistants (Model Context Protocol over stdio).
+    #[command(after_help = MCP_HELP)]
+    Mcp(McpArgs),
     /// Print a shell completion script (e.g. `kvdiag completions bash > ~/.local/share/bash-completion/completions/kvdiag`).
     Completions {
         /// The shell.
@@ -88,6 +91,14 @@ Exit codes:
   1  a finding at or above --fail-on (default: error)
   2  usage or input error (unreadable or malformed file, not a Container App, no credential)
   3  --live could not read enough evidence to decide a Key Vault reference";
+
+const MCP_HELP: &str = "\
+Started by an assistant (VS Code, Claude, GitHub Copilot), not by hand: it reads JSON-RPC on
+stdin and writes it on stdout until stdin closes. Configuration snippets: README, \"kvdiag mcp\".
+
+Tools: kvdiag_check (an app or job in Azure), kvdiag_lint (a file before it deploys),
+kvdiag_replay (a recorded bundle). All read only. The flags below are the defaults of every
+call; tokens are fetched once per audience and reused until 5 minutes before they expire.";
 
 /// Which app or job to read from Azure.
 #[derive(Debug, Args)]
@@ -172,6 +183,13 @@ pub struct CollectArgs {
     /// windows there (replaying an incident).
     #[arg(long, value_name = "RFC3339")]
     pub as_of: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// How every tool call reads Azure (`since` can be set per call).
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 #[derive(Debug, Args)]
@@ -329,6 +347,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Check(args) => check(args),
         Command::Collect(args) => collect(args),
         Command::Lint(args) => lint(args),
+        Command::Mcp(args) => {
+            let env = |key: &str| std::env::var(key).ok();
+            let live = live_settings(&args.live, &env);
+            runtime()?.block_on(crate::mcp::serve(live))?;
+            Ok(0)
+        }
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(

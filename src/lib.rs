@@ -14,7 +14,7 @@
 //! * [`lint`] checks a Container Apps YAML or ARM template before it is deployed, with the
 //!   same model and checkers.
 //! * [`pipeline`] runs check, replay, collect and lint end to end without printing; [`cli`]
-//!   calls it.
+//!   and the MCP server ([`mcp`]) both call it.
 
 pub mod azure;
 pub mod bundle;
@@ -24,6 +24,7 @@ pub mod collect;
 pub mod kql;
 pub mod lint;
 pub mod logs;
+pub mod mcp;
 pub mod pipeline;
 pub mod plan;
 pub mod refusals;
