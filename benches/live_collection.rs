@@ -11,9 +11,12 @@
 mod fake_az;
 #[path = "../tests/common/mock_azure.rs"]
 mod mock_azure;
+mod support;
+
+use support::{flag, median};
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const SCENARIOS: &[&str] = &[
     "managed-identity-no-role",
@@ -64,12 +67,7 @@ async fn run(
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     mock.reset();
-    let started = Instant::now();
-    let status = tokio::time::timeout(Duration::from_secs(120), command.status())
-        .await
-        .expect("kvdiag finished within 120 s")
-        .expect("kvdiag ran");
-    let wall = started.elapsed();
+    let (wall, status) = support::timed(&mut command).await;
     assert!(
         matches!(status.code(), Some(0 | 1 | 3)),
         "kvdiag failed: {status}"
@@ -81,21 +79,8 @@ async fn run(
     }
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let flag = |name: &str, default: u64| {
-        args.iter()
-            .position(|a| a == name)
-            .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
     let latency = Duration::from_millis(flag("--latency-ms", 100));
     let runs = flag("--runs", 5) as usize;
     let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"));

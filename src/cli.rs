@@ -4,13 +4,9 @@
 //! return text, `write_stdout` prints it).
 #![allow(clippy::print_stderr)]
 
-use crate::bundle::{Bundle, Target};
-use crate::collect::{
-    self, AuthMode, Cloud, Collector, Credentials, DEFAULT_PARALLELISM, Endpoints, Progress,
-    Session, Window,
-};
+use crate::collect::{AuthMode, Cloud, DEFAULT_PARALLELISM};
+use crate::pipeline::{self, CredentialPool, LintRequest, LiveSettings, TargetSpec};
 use crate::render::{self, Format, Style};
-use crate::snapshot::Snapshot;
 use crate::verdict::Status;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -38,6 +34,9 @@ pub enum Command {
     /// Check Container Apps YAML or ARM templates before they deploy (CI gate; SARIF for code scanning).
     #[command(after_help = LINT_HELP)]
     Lint(LintArgs),
+    /// Serve the check, lint and replay as tools for AI assistants (Model Context Protocol over stdio).
+    #[command(after_help = MCP_HELP)]
+    Mcp(McpArgs),
     /// Print a shell completion script (e.g. `kvdiag completions bash > ~/.local/share/bash-completion/completions/kvdiag`).
     Completions {
         /// The shell.
@@ -94,6 +93,14 @@ Exit codes:
   2  usage or input error (unreadable or malformed file, not a Container App, no credential)
   3  --live could not read enough evidence to decide a Key Vault reference";
 
+const MCP_HELP: &str = "\
+Started by an assistant (VS Code, Claude, GitHub Copilot), not by hand: it reads JSON-RPC on
+stdin and writes it on stdout until stdin closes. Configuration snippets: README, \"kvdiag mcp\".
+
+Tools: kvdiag_check (an app or job in Azure), kvdiag_lint (a file before it deploys),
+kvdiag_replay (a recorded bundle). All read only. The flags below are the defaults of every
+call; tokens are fetched once per audience and reused until 5 minutes before they expire.";
+
 /// Which app or job to read from Azure.
 #[derive(Debug, Args)]
 pub struct TargetArgs {
@@ -141,6 +148,10 @@ pub struct LiveArgs {
     /// Print every request (method, URL, status, milliseconds) on stderr; never a token.
     #[arg(long, short = 'v')]
     pub verbose: bool,
+    /// Do not keep the Azure CLI's or azd's access tokens between runs (also
+    /// KVDIAG_TOKEN_CACHE=0); README, "Token cache".
+    #[arg(long)]
+    pub no_token_cache: bool,
 }
 
 #[derive(Debug, Args)]
@@ -177,6 +188,13 @@ pub struct CollectArgs {
     /// windows there (replaying an incident).
     #[arg(long, value_name = "RFC3339")]
     pub as_of: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct McpArgs {
+    /// How every tool call reads Azure (`since` can be set per call).
+    #[command(flatten)]
+    pub live: LiveArgs,
 }
 
 #[derive(Debug, Args)]
@@ -242,7 +260,7 @@ fn duration(text: &str) -> Result<std::time::Duration, String> {
 }
 
 /// `--since`: a duration up to [`MAX_SINCE`].
-fn since(text: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn since(text: &str) -> Result<std::time::Duration, String> {
     let d = duration(text)?;
     if d > MAX_SINCE {
         return Err("at most 12y (4383 days): the activity log keeps 90 days and Log Analytics at most 12 years".into());
@@ -334,6 +352,12 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Check(args) => check(args),
         Command::Collect(args) => collect(args),
         Command::Lint(args) => lint(args),
+        Command::Mcp(args) => {
+            let env = |key: &str| std::env::var(key).ok();
+            let live = live_settings(&args.live, &env);
+            runtime()?.block_on(crate::mcp::serve(live))?;
+            Ok(0)
+        }
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(
@@ -348,21 +372,72 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
     }
 }
 
+/// The flags of a live read as the library takes them.
+fn live_settings(live: &LiveArgs, env: pipeline::Env<'_>) -> LiveSettings {
+    LiveSettings {
+        since: live.since,
+        timeout: live.timeout,
+        auth: live.auth,
+        cloud: live.cloud,
+        parallel: live.parallel,
+        verbose: live.verbose,
+        progress: std::io::stderr().is_terminal(),
+        token_cache: pipeline::token_cache_enabled(live.no_token_cache, env),
+    }
+}
+
+fn target_spec(target: &TargetArgs) -> TargetSpec {
+    TargetSpec {
+        app: target.app.clone(),
+        job: target.job.clone(),
+        environment: target.environment.clone(),
+        resource_group: target.resource_group.clone(),
+        subscription: target.subscription.clone(),
+    }
+}
+
+/// The runtime a live command runs on: two workers are plenty for a few dozen requests.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
 fn check(args: CheckArgs) -> anyhow::Result<i32> {
-    let as_of = parse_as_of(args.as_of.as_deref())?;
-    let bundle = match &args.from {
-        Some(path) => Bundle::load(path)?,
-        None => read_azure(&args.target, &args.live, as_of)?,
+    let fail_on = args.fail_on.into();
+    let checked = match &args.from {
+        Some(path) => pipeline::replay(path, args.as_of.as_deref(), fail_on)?,
+        None => {
+            let env = |key: &str| std::env::var(key).ok();
+            let live = live_settings(&args.live, &env);
+            let target = target_spec(&args.target);
+            runtime()?.block_on(pipeline::check(
+                &target,
+                &live,
+                args.as_of.as_deref(),
+                fail_on,
+                &CredentialPool::default(),
+                &env,
+            ))?
+        }
     };
-    let verdict = crate::checks::diagnose(&Snapshot::build(&bundle, as_of));
     let style = output_style();
-    write_stdout(render::render(&verdict, args.output, style).as_bytes())?;
-    Ok(verdict.exit_code(args.fail_on.into()))
+    write_stdout(render::render(&checked.verdict, args.output, style).as_bytes())?;
+    Ok(checked.exit_code)
 }
 
 fn collect(args: CollectArgs) -> anyhow::Result<i32> {
-    let as_of = parse_as_of(args.as_of.as_deref())?;
-    let bundle = read_azure(&args.target, &args.live, as_of)?;
+    let as_of = pipeline::parse_as_of(args.as_of.as_deref())?;
+    let env = |key: &str| std::env::var(key).ok();
+    let live = live_settings(&args.live, &env);
+    let bundle = runtime()?.block_on(pipeline::read_azure(
+        &target_spec(&args.target),
+        &live,
+        as_of,
+        &CredentialPool::default(),
+        &env,
+    ))?;
     let text = bundle.to_text()?;
     let failed = bundle.responses.iter().filter(|r| !r.ok()).count();
     if args.output.as_os_str() == "-" {
@@ -382,37 +457,33 @@ fn collect(args: CollectArgs) -> anyhow::Result<i32> {
 }
 
 fn lint(args: LintArgs) -> anyhow::Result<i32> {
-    let mut accept = crate::lint::accept::Acceptance::load(&crate::lint::accept::Options {
-        config: args.config.clone(),
-        baseline: args.baseline.clone(),
-        write_baseline: args.write_baseline.clone(),
-    })
-    .map_err(anyhow::Error::msg)?;
-    let params = match &args.parameters {
-        Some(path) => Some(crate::lint::load_parameters(path).map_err(anyhow::Error::msg)?),
-        None => None,
+    let env = |key: &str| std::env::var(key).ok();
+    let request = LintRequest {
+        files: args.files.clone(),
+        parameters: args.parameters.clone(),
+        live: args.live.then(|| {
+            (
+                target_spec(&args.target),
+                live_settings(&args.settings, &env),
+            )
+        }),
+        accept: crate::lint::accept::Options {
+            config: args.config.clone(),
+            baseline: args.baseline.clone(),
+            write_baseline: args.write_baseline.clone(),
+        },
+        fail_on: args.fail_on,
     };
-    let inputs = crate::lint::inputs::expand(&args.files, &mut std::io::stdin().lock());
-    let (mut report, texts) = crate::lint::inputs::lint(&args.files, &inputs, params.as_ref());
-    if args.live {
-        lint_live(&args, params.as_ref(), &mut report.files, &texts)?;
-    }
-    // Inline suppressions read the text that was linted (stdin included), by file name.
-    let names: Vec<String> = report.files.iter().map(|f| f.file.clone()).collect();
-    let text_of = |file: &str| {
-        names
-            .iter()
-            .position(|f| f == file)
-            .and_then(|i| texts.get(i).cloned().flatten())
-    };
-    let accepted = accept
-        .apply(&mut report.files, &text_of)
-        .map_err(anyhow::Error::msg)?;
-    for note in &accepted.notes {
+    let linted = runtime()?.block_on(pipeline::lint(
+        &request,
+        &mut std::io::stdin(),
+        &CredentialPool::default(),
+        &env,
+    ))?;
+    for note in &linted.notes {
         eprintln!("kvdiag: {note}");
     }
-    report.suppressions = accepted.suppressions;
-    for f in report.files.iter() {
+    for f in linted.report.files.iter() {
         // Every format also carries file errors in its document; stderr makes sure a pipeline
         // log shows why a file was not linted, whatever went to stdout.
         if let Some(error) = &f.error {
@@ -422,161 +493,9 @@ fn lint(args: LintArgs) -> anyhow::Result<i32> {
     let style = output_style();
     let list = args.settings.verbose;
     write_stdout(
-        crate::lint::report::render_listing(&report, args.output, style, list).as_bytes(),
+        crate::lint::report::render_listing(&linted.report, args.output, style, list).as_bytes(),
     )?;
-    Ok(report.exit_code(args.fail_on))
-}
-
-/// `--live`: the Key Vault checks for every app and job that linted, against Azure.
-fn lint_live(
-    args: &LintArgs,
-    params: Option<&crate::lint::Parameters>,
-    files: &mut [crate::lint::FileReport],
-    texts: &[Option<String>],
-) -> anyhow::Result<()> {
-    let env = |key: &str| std::env::var(key).ok();
-    let subscription = collect::subscription(args.target.subscription.as_deref(), &env)
-        .map_err(anyhow::Error::msg)?;
-    let collector = collector(&args.settings, &subscription, &env)?;
-    let window = window(time::OffsetDateTime::now_utc(), args.settings.since)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let name = args.target.app.as_deref().or(args.target.job.as_deref());
-    for (report, text) in files.iter_mut().zip(texts) {
-        let (None, Some(text)) = (&report.error, text) else {
-            continue;
-        };
-        let Ok(resources) = crate::lint::load(&report.file, text, params) else {
-            continue;
-        };
-        for resource in &resources {
-            let target = crate::lint::live::target(
-                resource,
-                &subscription,
-                name,
-                args.target.resource_group.as_deref(),
-            )
-            .map_err(anyhow::Error::msg)?;
-            let found = runtime.block_on(crate::lint::live::lint_live(
-                &collector,
-                &report.file,
-                resource,
-                &target,
-                &window,
-            ))?;
-            report.findings.extend(found);
-        }
-        crate::lint::sort(&mut report.findings);
-    }
-    Ok(())
-}
-
-/// `--as-of`: any RFC 3339 moment whose UTC form lies in years 0000 to 9999, the ends of the
-/// calendar included.
-///
-/// It is a moment to judge the evidence at, and an engineer replaying a bundle a year later (to
-/// see an expiry) or far back expects it taken as written, so no narrower range is imposed:
-/// rules only compare the time elapsed between two moments, which is defined for any pair, and
-/// the log window's start is at most [`MAX_SINCE`] earlier, still inside the calendar. Only a
-/// moment that has no UTC form in the calendar (`9999-12-31T23:59:59-05:00` is in year 10000)
-/// is refused, with the range in the message.
-fn parse_as_of(text: Option<&str>) -> anyhow::Result<Option<time::OffsetDateTime>> {
-    use time::format_description::well_known::Rfc3339;
-    text.map(|text| {
-        crate::azure::time::parse(text).ok_or_else(|| {
-            if time::OffsetDateTime::parse(text.trim(), &Rfc3339).is_ok() {
-                anyhow::anyhow!("--as-of '{text}' is outside the calendar in UTC (0000-01-01T00:00:00Z to 9999-12-31T23:59:59Z)")
-            } else {
-                anyhow::anyhow!("--as-of '{text}' is not an RFC 3339 time (e.g. 2026-11-20T10:30:00Z)")
-            }
-        })
-    })
-    .transpose()
-}
-
-/// The read window ending at `now`. [`MAX_SINCE`] and [`parse_as_of`] already keep its start
-/// inside the calendar; checking here too means no flag combination reaches the collector with
-/// a window whose start it cannot compute.
-fn window(now: time::OffsetDateTime, since: std::time::Duration) -> anyhow::Result<Window> {
-    let start = time::Duration::try_from(since)
-        .ok()
-        .and_then(|back| now.checked_sub(back));
-    if start.is_none() {
-        anyhow::bail!(
-            "--since {} reaches back before the calendar's start from {}; use a shorter --since or a later --as-of",
-            humantime::format_duration(since),
-            crate::azure::time::display(now)
-        );
-    }
-    Ok(Window { now, since })
-}
-
-/// The run's clients from the live flags: endpoints of the cloud, a credential for the
-/// subscription, and one session bounding the whole run (`--timeout`, `--parallel`).
-fn collector(
-    live: &LiveArgs,
-    subscription: &str,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> anyhow::Result<Collector> {
-    let endpoints = Endpoints::resolve(live.cloud, env).map_err(anyhow::Error::msg)?;
-    let credentials = Credentials::new(live.auth, live.cloud, Some(subscription), env)
-        .map_err(anyhow::Error::msg)?;
-    let progress = Progress::new(std::io::stderr().is_terminal() && !live.verbose);
-    let session = Session::new(
-        live.timeout,
-        usize::from(live.parallel),
-        live.verbose,
-        progress,
-    );
-    Ok(Collector::new(credentials, endpoints, session))
-}
-
-/// Reads the target's evidence from Azure into a redacted bundle.
-fn read_azure(
-    target: &TargetArgs,
-    live: &LiveArgs,
-    as_of: Option<time::OffsetDateTime>,
-) -> anyhow::Result<Bundle> {
-    let env = |key: &str| std::env::var(key).ok();
-    if target.app.is_none() && target.job.is_none() && target.environment.is_none() {
-        anyhow::bail!(
-            "say what to check: --app NAME (or --job NAME, --environment NAME) with --rg RG, or --from BUNDLE.json"
-        );
-    }
-    let Some(resource_group) = target.resource_group.clone() else {
-        anyhow::bail!("--rg RG is required with --app, --job or --environment");
-    };
-    let subscription =
-        collect::subscription(target.subscription.as_deref(), &env).map_err(anyhow::Error::msg)?;
-    let target = Target {
-        subscription: subscription.clone(),
-        resource_group,
-        app: target.app.clone(),
-        job: target.job.clone(),
-        environment: target.environment.clone(),
-    };
-    collect::validate(&target).map_err(anyhow::Error::msg)?;
-    let collector = collector(live, &subscription, &env)?;
-    let window = window(
-        as_of.unwrap_or_else(time::OffsetDateTime::now_utc),
-        live.since,
-    )?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let mut bundle = runtime.block_on(collector.collect(&target, &window))?;
-    crate::bundle::redact(&mut bundle);
-    if live.verbose {
-        eprintln!(
-            "kvdiag: {} HTTP requests, {} recorded responses",
-            collector.requests_sent(),
-            bundle.responses.len()
-        );
-    }
-    Ok(bundle)
+    Ok(linted.exit_code)
 }
 
 fn write_stdout(bytes: &[u8]) -> anyhow::Result<()> {
@@ -645,21 +564,5 @@ mod tests {
         assert_eq!(timeout("1h"), Ok(MAX_TIMEOUT));
         assert!(timeout("18446744073709551615s").is_err());
         assert!(timeout("0s").is_err());
-    }
-
-    #[test]
-    fn every_accepted_as_of_has_a_window_of_the_longest_since() {
-        for text in [
-            "0000-01-01T00:00:00Z",
-            "9999-12-31T23:59:59.999999999Z",
-            "2026-11-20T10:30:00Z",
-        ] {
-            let as_of = parse_as_of(Some(text)).unwrap().unwrap();
-            let w = window(as_of, MAX_SINCE).unwrap();
-            assert!(w.now.checked_sub(MAX_SINCE.try_into().unwrap()).is_some());
-        }
-        let err = parse_as_of(Some("9999-12-31T23:59:59-05:00")).unwrap_err();
-        assert!(err.to_string().contains("outside the calendar"), "{err}");
-        assert!(parse_as_of(Some("soon")).is_err());
     }
 }

@@ -13,6 +13,8 @@
 //! * [`verdict`] ranks the results and decides the exit code; [`render`] only prints.
 //! * [`lint`] checks a Container Apps YAML or ARM template before it is deployed, with the
 //!   same model and checkers.
+//! * [`pipeline`] runs check, replay, collect and lint end to end without printing; [`cli`]
+//!   and the MCP server ([`mcp`]) both call it.
 
 pub mod azure;
 pub mod bundle;
@@ -22,6 +24,8 @@ pub mod collect;
 pub mod kql;
 pub mod lint;
 pub mod logs;
+pub mod mcp;
+pub mod pipeline;
 pub mod plan;
 pub mod refusals;
 pub mod render;

@@ -1,15 +1,26 @@
-//! Credentials: azure_identity 1.0 has no default chain, so kvdiag builds its own, and caches one
-//! token per audience for the run (one `az` call per audience, not per request).
+//! Credentials: azure_identity 1.0 has no default chain, so kvdiag builds its own, and keeps
+//! each audience's token for as long as it is fresh (one `az` call per audience, not per
+//! request, and in `kvdiag mcp` not per tool call either).
 //!
 //! `auto` only tries what the environment announces (workload identity variables, GitHub's OIDC
 //! request URL, App Service / Container Apps' `IDENTITY_ENDPOINT`), then the developer tools. It
 //! never probes the instance-metadata address on a laptop; `--auth managed-identity` does.
 //!
-//! Token fetches end by the run's deadline ([`Credentials::end_by`]): a source that has not
-//! answered by then fails, and an `az` or `azd` it started is killed with its whole process
-//! group ([`KillOnDrop`]), so a hung CLI never outlives the run.
+//! One [`Credentials`] lives as long as the process (a CLI run, or the MCP server); each run
+//! sees it through [`RunCredentials`], which bounds token fetches by the run's deadline: a source
+//! that has not answered by then fails, and an `az` or `azd` it started is killed with its whole
+//! process group ([`KillOnDrop`]), so a hung CLI never outlives the run.
+//!
+//! Token reuse: a token is handed out until [`token_cache::FRESH_MARGIN`] before it expires;
+//! concurrent requests for one audience share one fetch (each audience has one async lock, held
+//! while its token is fetched). A failed fetch is reused by the runs already under way when it
+//! failed (so a run without a login asks `az` once per audience, not once per request), never by
+//! a later run (so `az login` in between is seen). The developer CLIs' tokens are also kept on
+//! disk between runs ([`token_cache`]); a token Azure answers 401 to is dropped and fetched again
+//! once ([`RunCredentials::renew`]).
 
 use super::endpoints::Cloud;
+use super::token_cache::{self, Key, Login, TokenCache};
 use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
 use azure_core::http::{ClientMethodOptions, ClientOptions};
 use azure_identity::{
@@ -24,9 +35,8 @@ use clap::ValueEnum;
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::process::{Output, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
-use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
 /// `--auth` / `KVDIAG_AUTH`.
@@ -71,23 +81,41 @@ const HOW_TO_LOG_IN: &str = "log in with `az login` (or `azd auth login`), or pi
 /// How long one credential source may take (`az` on a cold machine takes seconds, never this).
 const SOURCE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// One audience's token (or the error getting it), fetched at most once per run.
-type TokenCell = OnceCell<Result<AccessToken, String>>;
-
 /// One credential source of the chain.
 struct Source {
     name: &'static str,
     credential: Arc<dyn TokenCredential>,
+    /// For the developer CLIs: who is logged in, read from their files when the source is
+    /// built, which keys its tokens on disk.
+    login: Option<Login>,
 }
 
-/// The run's credential: a chain of sources and a per-audience token cache.
+/// One audience's token as the process holds it.
+#[derive(Default)]
+struct Slot {
+    token: Option<Held>,
+    /// The last fetch failed, when, and why.
+    failed: Option<(Instant, String)>,
+}
+
+struct Held {
+    token: AccessToken,
+    /// When it was fetched from a source, or read from the disk cache.
+    at: Instant,
+    from_disk: bool,
+    /// The disk entry it came from or went to.
+    key: Option<Key>,
+}
+
+/// The process's credential: a chain of sources and a per-audience token cache.
 pub struct Credentials {
     sources: Vec<Source>,
     /// Index of the source that worked first; later audiences start there.
     chosen: Mutex<Option<usize>>,
-    cache: Mutex<HashMap<String, Arc<TokenCell>>>,
-    /// The run's deadline, once a collector is built on these credentials.
-    deadline: OnceLock<Instant>,
+    slots: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Slot>>>>,
+    cloud: Cloud,
+    /// Tokens of the developer CLIs between runs; `None` when off.
+    disk: Option<TokenCache>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -95,17 +123,30 @@ impl std::fmt::Debug for Credentials {
         let names: Vec<_> = self.sources.iter().map(|s| s.name).collect();
         f.debug_struct("Credentials")
             .field("sources", &names)
+            .field("disk", &self.disk.is_some())
             .finish_non_exhaustive()
     }
 }
 
 impl Credentials {
-    /// Builds the chain for a mode; `env` reads the environment (tests pass their own).
+    /// Builds the chain for a mode; `env` reads the environment (tests pass their own). No
+    /// token is kept on disk: see [`Credentials::with_token_cache`].
     pub fn new(
         mode: AuthMode,
         cloud: Cloud,
         subscription: Option<&str>,
         env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Arc<Self>, String> {
+        Self::with_token_cache(mode, cloud, subscription, env, None)
+    }
+
+    /// [`Credentials::new`], keeping the developer CLIs' tokens in `disk` between runs.
+    pub fn with_token_cache(
+        mode: AuthMode,
+        cloud: Cloud,
+        subscription: Option<&str>,
+        env: &dyn Fn(&str) -> Option<String>,
+        disk: Option<TokenCache>,
     ) -> Result<Arc<Self>, String> {
         super::tls::init();
         let var = |k: &str| env(k).filter(|v| !v.trim().is_empty());
@@ -259,63 +300,113 @@ impl Credentials {
                     .map_err(|e| fail(m.label(), e))?
                 }
             };
+            let login = match m {
+                AuthMode::AzureCli if disk.is_some() => Login::azure_cli(subscription, env),
+                AuthMode::AzureDeveloperCli if disk.is_some() => Login::azure_developer_cli(env),
+                _ => None,
+            };
             sources.push(Source {
                 name: m.label(),
                 credential,
+                login,
             });
         }
         Ok(Arc::new(Credentials {
             sources,
             chosen: Mutex::new(None),
-            cache: Mutex::new(HashMap::new()),
-            deadline: OnceLock::new(),
+            slots: Mutex::new(HashMap::new()),
+            cloud,
+            disk,
         }))
     }
 
-    /// Bounds every later token fetch by the run's deadline (the first deadline set wins).
-    pub fn end_by(&self, deadline: Instant) {
-        let _ = self.deadline.set(deadline);
+    /// This process's credential as one run sees it: every fetch ends by `deadline`.
+    pub fn for_run(self: &Arc<Self>, deadline: Instant) -> Arc<RunCredentials> {
+        Arc::new(RunCredentials {
+            credentials: self.clone(),
+            started: Instant::now(),
+            deadline,
+        })
     }
 
-    /// How long one source may take now: [`SOURCE_TIMEOUT`], or less when the deadline is near.
-    fn source_budget(&self) -> std::time::Duration {
-        match self.deadline.get() {
-            Some(deadline) => {
-                SOURCE_TIMEOUT.min(deadline.saturating_duration_since(Instant::now()))
-            }
-            None => SOURCE_TIMEOUT,
-        }
+    fn slot(&self, scope: &str) -> Arc<tokio::sync::Mutex<Slot>> {
+        let mut slots = self.slots.lock().expect("token slots lock");
+        slots.entry(scope.to_string()).or_default().clone()
     }
 
-    /// A token for one audience (`https://management.azure.com/.default`), fetched once per run.
+    /// The disk entry a source's token for `scope` lives under, when it is kept on disk.
+    fn disk_key(&self, source: &Source, scope: &str) -> Option<(&TokenCache, Key)> {
+        let disk = self.disk.as_ref()?;
+        let login = source.login.as_ref()?;
+        let cloud = self.cloud.to_possible_value()?;
+        Some((
+            disk,
+            Key {
+                credential: source.name.to_string(),
+                cloud: cloud.get_name().to_string(),
+                tenant: login.tenant.clone(),
+                audience: scope.to_string(),
+                account: login.account.clone(),
+            },
+        ))
+    }
+
+    /// A token for one audience (`https://management.azure.com/.default`) for the run `run`:
+    /// the held one while it is fresh, else one fetch shared by every concurrent caller.
     /// The error is one line: what was tried and how to log in.
-    pub async fn token(&self, scope: &str) -> Result<AccessToken, String> {
-        let cell = {
-            let mut cache = self.cache.lock().expect("token cache lock");
-            cache.entry(scope.to_string()).or_default().clone()
-        };
-        let cached = cell.get_or_init(|| self.fetch(scope)).await.clone();
-        match cached {
-            // A run is short, but a token handed out at the edge of its life is fetched again.
-            Ok(token)
-                if token
-                    .expires_on
-                    .checked_sub(time::Duration::minutes(2))
-                    .is_none_or(|fresh_until| fresh_until < OffsetDateTime::now_utc()) =>
-            {
-                self.fetch(scope).await
+    async fn token(&self, scope: &str, run: &RunCredentials) -> Result<AccessToken, String> {
+        let slot = self.slot(scope);
+        let mut slot = slot.lock().await;
+        let now = OffsetDateTime::now_utc();
+        if let Some(held) = &slot.token {
+            // A token this run fetched itself serves the run while it is valid at all, even
+            // when the source handed it out close to its expiry: the margin is for reuse.
+            let own = !held.from_disk && held.at >= run.started && held.token.expires_on > now;
+            if own || token_cache::fresh(held.token.expires_on, now) {
+                return Ok(held.token.clone());
             }
-            other => other,
+        }
+        if let Some((at, message)) = &slot.failed
+            && *at >= run.started
+        {
+            return Err(message.clone());
+        }
+        match self.fetch(scope, run.deadline).await {
+            Ok(held) => {
+                let token = held.token.clone();
+                slot.token = Some(held);
+                slot.failed = None;
+                Ok(token)
+            }
+            Err(message) => {
+                slot.token = None;
+                slot.failed = Some((Instant::now(), message.clone()));
+                Err(message)
+            }
         }
     }
 
-    async fn fetch(&self, scope: &str) -> Result<AccessToken, String> {
+    /// Tries the sources from the one that worked last; a developer CLI's token is taken from
+    /// the disk cache when a fresh one is there, and stored there when fetched.
+    async fn fetch(&self, scope: &str, deadline: Instant) -> Result<Held, String> {
         let start = self.chosen.lock().expect("chosen lock").unwrap_or(0);
         let mut tried = Vec::new();
         for index in (start..self.sources.len()).chain(0..start) {
             let source = &self.sources[index];
+            let disk = self.disk_key(source, scope);
+            if let Some((cache, key)) = &disk
+                && let Some(token) = cache.get(key, OffsetDateTime::now_utc())
+            {
+                *self.chosen.lock().expect("chosen lock") = Some(index);
+                return Ok(Held {
+                    token,
+                    at: Instant::now(),
+                    from_disk: true,
+                    key: Some(key.clone()),
+                });
+            }
             let scopes = [scope];
-            let budget = self.source_budget();
+            let budget = SOURCE_TIMEOUT.min(deadline.saturating_duration_since(Instant::now()));
             if budget.is_zero() {
                 tried.push(format!(
                     "{}: the run's deadline (--timeout) passed",
@@ -327,7 +418,17 @@ impl Credentials {
             match tokio::time::timeout(budget, attempt).await {
                 Ok(Ok(token)) => {
                     *self.chosen.lock().expect("chosen lock") = Some(index);
-                    return Ok(token);
+                    if let Some((cache, key)) = &disk
+                        && token_cache::fresh(token.expires_on, OffsetDateTime::now_utc())
+                    {
+                        cache.put(key, &token);
+                    }
+                    return Ok(Held {
+                        token,
+                        at: Instant::now(),
+                        from_disk: false,
+                        key: disk.map(|(_, key)| key),
+                    });
                 }
                 Ok(Err(e)) => {
                     tried.push(format!("{}: {}", source.name, first_line(&e.to_string())))
@@ -346,8 +447,55 @@ impl Credentials {
     }
 }
 
+/// One run's view of the process's [`Credentials`]: fetches end by the run's deadline, and a
+/// failed fetch is reused only by runs that were under way when it failed.
+pub struct RunCredentials {
+    credentials: Arc<Credentials>,
+    started: Instant,
+    deadline: Instant,
+}
+
+impl std::fmt::Debug for RunCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunCredentials")
+            .field("credentials", &self.credentials)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RunCredentials {
+    /// A token for one audience (see [`Credentials`]); the error is one line.
+    pub async fn token(&self, scope: &str) -> Result<AccessToken, String> {
+        self.credentials.token(scope, self).await
+    }
+
+    /// Azure answered 401 to a request made with `used` (the token this run was handed for
+    /// `scope`; `None` when the caller cannot tell, as under the Key Vault SDK). Returns true
+    /// when asking again may help: the token came from the disk cache or from an earlier run
+    /// (it is dropped, from disk too, so the next [`RunCredentials::token`] fetches a new one),
+    /// or it was already replaced. A token fetched fresh for this run is not fetched again.
+    pub async fn renew(&self, scope: &str, used: Option<&AccessToken>) -> bool {
+        let slot = self.credentials.slot(scope);
+        let mut slot = slot.lock().await;
+        let Some(held) = &slot.token else {
+            return true;
+        };
+        if used.is_some_and(|used| used.token.secret() != held.token.token.secret()) {
+            return true;
+        }
+        if !(held.from_disk || held.at < self.started) {
+            return false;
+        }
+        if let (Some(disk), Some(key)) = (&self.credentials.disk, &held.key) {
+            disk.remove(key);
+        }
+        slot.token = None;
+        true
+    }
+}
+
 #[async_trait::async_trait]
-impl TokenCredential for Credentials {
+impl TokenCredential for RunCredentials {
     async fn get_token(
         &self,
         scopes: &[&str],
@@ -498,6 +646,196 @@ mod tests {
         assert_eq!(
             names(&gh),
             ["github-oidc", "azure-cli", "azure-developer-cli"]
+        );
+    }
+
+    /// A source that counts its fetches, takes 50 ms, and hands out tokens living `minutes`
+    /// (or fails when `minutes` is negative).
+    #[derive(Debug)]
+    struct Counting {
+        calls: std::sync::atomic::AtomicUsize,
+        minutes: i64,
+    }
+
+    #[async_trait::async_trait]
+    impl TokenCredential for Counting {
+        async fn get_token(
+            &self,
+            scopes: &[&str],
+            _options: Option<TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AccessToken> {
+            let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            if self.minutes < 0 {
+                return Err(azure_core::Error::with_message(
+                    azure_core::error::ErrorKind::Credential,
+                    "not logged in",
+                ));
+            }
+            Ok(AccessToken::new(
+                format!("{}-{n}", scopes[0]),
+                OffsetDateTime::now_utc() + time::Duration::minutes(self.minutes),
+            ))
+        }
+    }
+
+    fn counting(minutes: i64) -> (Arc<Credentials>, Arc<Counting>) {
+        let source = Arc::new(Counting {
+            calls: Default::default(),
+            minutes,
+        });
+        let credentials = Arc::new(Credentials {
+            sources: vec![Source {
+                name: "azure-cli",
+                credential: source.clone(),
+                login: None,
+            }],
+            chosen: Mutex::new(None),
+            slots: Mutex::new(HashMap::new()),
+            cloud: Cloud::Public,
+            disk: None,
+        });
+        (credentials, source)
+    }
+
+    fn calls(source: &Counting) -> usize {
+        source.calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn later() -> Instant {
+        Instant::now() + std::time::Duration::from_secs(30)
+    }
+
+    #[tokio::test]
+    async fn concurrent_requests_share_one_fetch_and_later_runs_reuse_it() {
+        let (credentials, source) = counting(60);
+        let run = credentials.for_run(later());
+        let arm = "https://management.azure.com/.default";
+        let tokens = futures::future::join_all((0..10).map(|_| run.token(arm))).await;
+        assert_eq!(calls(&source), 1, "ten concurrent requests, one fetch");
+        assert!(tokens.iter().all(
+            |t| t.as_ref().unwrap().token.secret() == "https://management.azure.com/.default-0"
+        ));
+        // Another audience is its own fetch; a later run (a second tool call) fetches nothing.
+        run.token("https://vault.azure.net/.default").await.unwrap();
+        assert_eq!(calls(&source), 2);
+        let next = credentials.for_run(later());
+        next.token(arm).await.unwrap();
+        next.token("https://vault.azure.net/.default")
+            .await
+            .unwrap();
+        assert_eq!(calls(&source), 2, "the second run reuses both tokens");
+        // A 401 to a token an earlier run fetched drops it; one fetched in this run is kept.
+        assert!(next.renew(arm, None).await);
+        next.token(arm).await.unwrap();
+        assert_eq!(calls(&source), 3);
+        assert!(
+            !next.renew(arm, None).await,
+            "fresh in this run: no second retry"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_token_near_its_expiry_is_fetched_again() {
+        let (credentials, source) = counting(4);
+        let arm = "https://management.azure.com/.default";
+        let run = credentials.for_run(later());
+        run.token(arm).await.unwrap();
+        run.token(arm).await.unwrap();
+        assert_eq!(calls(&source), 1, "the run that fetched it uses it");
+        credentials.for_run(later()).token(arm).await.unwrap();
+        assert_eq!(
+            calls(&source),
+            2,
+            "a token 4 minutes from expiry is not reused"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failure_is_reused_within_its_run_only() {
+        let (credentials, source) = counting(-1);
+        let arm = "https://management.azure.com/.default";
+        let run = credentials.for_run(later());
+        let failures = futures::future::join_all((0..5).map(|_| run.token(arm))).await;
+        assert!(
+            failures
+                .iter()
+                .all(|f| f.as_ref().unwrap_err().contains("not logged in"))
+        );
+        assert_eq!(calls(&source), 1, "one failed fetch per audience and run");
+        // A run that starts after the failure (the user ran `az login`) asks again.
+        credentials.for_run(later()).token(arm).await.unwrap_err();
+        assert_eq!(calls(&source), 2);
+    }
+
+    #[test]
+    fn only_the_developer_clis_keep_tokens_on_disk() {
+        let home = tempfile::tempdir().unwrap();
+        let h = home.path().to_str().unwrap().to_string();
+        std::fs::create_dir_all(home.path().join(".azure")).unwrap();
+        std::fs::write(
+            home.path().join(".azure/azureProfile.json"),
+            r#"{"subscriptions":[{"id":"s","tenantId":"t","isDefault":true,"user":{"name":"u","type":"user"}}]}"#,
+        )
+        .unwrap();
+        let vars = [
+            ("HOME", h.as_str()),
+            ("AZURE_CLIENT_SECRET", "x"),
+            ("AZURE_CLIENT_ID", "00000000-0000-0000-0000-000000000001"),
+            ("AZURE_TENANT_ID", "00000000-0000-0000-0000-000000000002"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/dev/null"),
+            ("IDENTITY_ENDPOINT", "http://127.0.0.1:1/msi"),
+        ];
+        let disk = Some(TokenCache::at(&home.path().join("cache")));
+        let all = Credentials::with_token_cache(
+            AuthMode::Auto,
+            Cloud::Public,
+            Some("s"),
+            &env(&vars),
+            disk.clone(),
+        )
+        .unwrap();
+        let arm = "https://management.azure.com/.default";
+        let kept: Vec<&str> = all
+            .sources
+            .iter()
+            .filter(|s| all.disk_key(s, arm).is_some())
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(
+            names(&all),
+            [
+                "client-secret",
+                "workload-identity",
+                "managed-identity",
+                "azure-cli",
+                "azure-developer-cli"
+            ]
+        );
+        assert_eq!(kept, ["azure-cli"], "azd is not logged in here");
+        for mode in [
+            AuthMode::ClientSecret,
+            AuthMode::WorkloadIdentity,
+            AuthMode::ManagedIdentity,
+        ] {
+            let one = Credentials::with_token_cache(
+                mode,
+                Cloud::Public,
+                Some("s"),
+                &env(&vars),
+                disk.clone(),
+            )
+            .unwrap();
+            assert!(one.disk_key(&one.sources[0], arm).is_none(), "{mode:?}");
+        }
+        let key = all.disk_key(&all.sources[3], arm).unwrap().1;
+        assert_eq!(
+            (
+                key.tenant.as_str(),
+                key.account.as_str(),
+                key.cloud.as_str()
+            ),
+            ("t", "user:u", "public")
         );
     }
 

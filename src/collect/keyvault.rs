@@ -18,7 +18,7 @@
 //! page (observed against the service; the SDK surfaces no 404 for it), so zero versions means
 //! "no such secret".
 
-use super::auth::Credentials;
+use super::auth::RunCredentials;
 use super::endpoints::Endpoints;
 use super::guard;
 use super::http::{Failure, Http, transport_failure};
@@ -57,7 +57,7 @@ pub fn is_vault_host(host: &str) -> bool {
 pub struct KeyVault {
     /// The run's client: one connection pool for every service and vault.
     http: Http,
-    credentials: Arc<Credentials>,
+    credentials: Arc<RunCredentials>,
     endpoints: Arc<Endpoints>,
     session: Arc<Session>,
 }
@@ -65,7 +65,7 @@ pub struct KeyVault {
 impl KeyVault {
     pub fn new(
         http: Http,
-        credentials: Arc<Credentials>,
+        credentials: Arc<RunCredentials>,
         endpoints: Arc<Endpoints>,
         session: Arc<Session>,
     ) -> Self {
@@ -90,13 +90,24 @@ impl KeyVault {
                 };
             }
         };
-        self.session
-            .with_retries(|| {
+        let read = || {
+            self.session.with_retries(|| {
                 let template = recorded.clone();
                 let client = &client;
                 async move { list(client, &reference.secret, template).await }
             })
-            .await
+        };
+        let response = read().await;
+        // A reused token Key Vault no longer takes: dropped, and the list read once more.
+        if response.status == Some(401)
+            && self
+                .credentials
+                .renew(&self.endpoints.keyvault_scope, None)
+                .await
+        {
+            return read().await;
+        }
+        response
     }
 
     fn client(&self, reference: &KeyVaultRef) -> azure_core::Result<SecretClient> {

@@ -31,14 +31,16 @@ mod rest;
 mod session;
 mod target;
 pub mod tls;
+pub mod token_cache;
 
-pub use auth::{AuthMode, Credentials};
+pub use auth::{AuthMode, Credentials, RunCredentials};
 pub use endpoints::{Cloud, Endpoints};
 pub use http::MAX_BODY_BYTES;
 pub use planned::PlannedEvidence;
 pub use progress::Progress;
 pub use session::{DEFAULT_PARALLELISM, Session};
 pub use target::{is_guid, subscription, validate};
+pub use token_cache::TokenCache;
 
 use crate::azure::ids;
 use crate::azure::keyvault_url::KeyVaultRef;
@@ -67,7 +69,7 @@ pub enum CollectError {
 /// The clients of one run.
 #[derive(Debug, Clone)]
 pub struct Collector {
-    credentials: Arc<Credentials>,
+    credentials: Arc<RunCredentials>,
     endpoints: Arc<Endpoints>,
     rest: Rest,
     keyvault: KeyVault,
@@ -99,10 +101,16 @@ impl Window {
 }
 
 impl Collector {
-    pub fn new(credentials: Arc<Credentials>, endpoints: Endpoints, session: Arc<Session>) -> Self {
+    /// The clients of one run on the process's credential: its token fetches end by the
+    /// session's deadline.
+    pub fn new(
+        credentials: &Arc<Credentials>,
+        endpoints: Endpoints,
+        session: Arc<Session>,
+    ) -> Self {
         let endpoints = Arc::new(endpoints);
         let http = http::Http::new();
-        credentials.end_by(session.deadline());
+        let credentials = credentials.for_run(session.deadline());
         Collector {
             rest: Rest::new(
                 http.clone(),
@@ -120,6 +128,11 @@ impl Collector {
             endpoints,
             session,
         }
+    }
+
+    /// The run's session (deadline, concurrency, stderr lines).
+    pub fn session(&self) -> &Session {
+        &self.session
     }
 
     /// HTTP requests sent so far.

@@ -5,13 +5,14 @@
 //! response whose `value` holds every page, so a bundle replays without its paging. Every
 //! request, first page or next, passes [`guard`] before it is sent.
 
-use super::auth::Credentials;
+use super::auth::RunCredentials;
 use super::endpoints::{Endpoints, join};
 use super::guard;
 use super::http::{Failure, Http, transport_failure};
 use super::session::Session;
 use crate::bundle::{Response, Service, is_kept_header};
 use crate::plan::Request;
+use azure_core::credentials::AccessToken;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -49,7 +50,7 @@ impl Call {
 #[derive(Debug, Clone)]
 pub struct Rest {
     http: Http,
-    credentials: Arc<Credentials>,
+    credentials: Arc<RunCredentials>,
     endpoints: Arc<Endpoints>,
     session: Arc<Session>,
 }
@@ -57,7 +58,7 @@ pub struct Rest {
 impl Rest {
     pub fn new(
         http: Http,
-        credentials: Arc<Credentials>,
+        credentials: Arc<RunCredentials>,
         endpoints: Arc<Endpoints>,
         session: Arc<Session>,
     ) -> Self {
@@ -128,10 +129,28 @@ impl Rest {
                 .refused(call.request.method(), url.as_str(), &why);
             return call.unanswered(Failure::Refused(why).to_string());
         }
-        let token = match self.credentials.token(scope).await {
-            Ok(token) => token,
-            Err(message) => return call.unanswered(Failure::Credential(message).to_string()),
-        };
+        // A token reused from the disk cache or an earlier run that Azure no longer takes
+        // (401) is dropped and the request sent once more with a fresh one.
+        let mut renewed = false;
+        loop {
+            let token = match self.credentials.token(scope).await {
+                Ok(token) => token,
+                Err(message) => return call.unanswered(Failure::Credential(message).to_string()),
+            };
+            let response = self.send_with(call, &url, &token).await;
+            if response.status == Some(401)
+                && !renewed
+                && self.credentials.renew(scope, Some(&token)).await
+            {
+                renewed = true;
+                continue;
+            }
+            return response;
+        }
+    }
+
+    /// One request with `token`, retried as the session retries.
+    async fn send_with(&self, call: &Call, url: &Url, token: &AccessToken) -> Response {
         self.session
             .with_retries(|| {
                 let url = url.clone();

@@ -26,15 +26,20 @@ pub fn subscription(
     Ok(id.to_ascii_lowercase())
 }
 
-/// The Azure CLI's default subscription from `$AZURE_CONFIG_DIR/azureProfile.json`
-/// (`~/.azure` by default). The file starts with a UTF-8 BOM (Azure/azure-cli#13980).
-fn cli_default(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+/// The Azure CLI's profile, `$AZURE_CONFIG_DIR/azureProfile.json` (`~/.azure` by default):
+/// its subscriptions with their tenant and user (docs/azure.md#developer-cli-logins). The file
+/// starts with a UTF-8 BOM (Azure/azure-cli#13980).
+pub(super) fn cli_profile(env: &dyn Fn(&str) -> Option<String>) -> Option<serde_json::Value> {
     let dir = env("AZURE_CONFIG_DIR")
         .map(PathBuf::from)
         .or_else(|| env("HOME").map(|h| PathBuf::from(h).join(".azure")))?;
     let text = std::fs::read_to_string(dir.join("azureProfile.json")).ok()?;
-    let profile: serde_json::Value =
-        serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()?;
+    serde_json::from_str(text.trim_start_matches('\u{feff}')).ok()
+}
+
+/// The Azure CLI's default subscription from its profile ([`cli_profile`]).
+fn cli_default(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let profile = cli_profile(env)?;
     profile
         .get("subscriptions")?
         .as_array()?

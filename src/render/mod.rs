@@ -107,6 +107,11 @@ pub fn render(verdict: &Verdict, format: Format, style: Style) -> String {
     }
 }
 
+/// The target, the top cause and its fix, as the table format opens with.
+pub fn summary(verdict: &Verdict, style: Style) -> String {
+    table::summary(verdict, style)
+}
+
 /// What the first line of every human format says.
 fn headline(verdict: &Verdict) -> (&'static str, Option<&Hypothesis>) {
     match verdict.top() {

@@ -11,7 +11,9 @@ use crate::verdict::{Effect, Status, Verdict};
 use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use std::fmt::Write;
 
-pub fn render(verdict: &Verdict, style: Style) -> String {
+/// The lines above the table: the target, the top cause (or why none), and the commands that
+/// fix it. It is also the text a `kvdiag_check` tool result carries.
+pub fn summary(verdict: &Verdict, style: Style) -> String {
     let mut out = String::new();
     let (label, top) = headline(verdict);
     let header = target_parts(verdict);
@@ -69,6 +71,12 @@ pub fn render(verdict: &Verdict, style: Style) -> String {
             out.push_str(&prose(&line, "", "  ", style));
         }
     }
+    out
+}
+
+pub fn render(verdict: &Verdict, style: Style) -> String {
+    let mut out = summary(verdict, style);
+    let (_, top) = headline(verdict);
     writeln!(out).ok();
 
     let mut table = Table::new();

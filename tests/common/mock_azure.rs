@@ -12,7 +12,8 @@
 //!   Resource Graph and Log Analytics queries) as a violation;
 //! - records requests the bundle has no answer for as unplanned;
 //! - can inject faults (throttling, 500s, delays, malformed bodies) for paths that contain a
-//!   given text, and a fixed latency for every request.
+//!   given text, and a fixed latency for every request;
+//! - can refuse one bearer token with ARM's 401 (a token that expired or was revoked).
 #![allow(dead_code)]
 
 use serde_json::Value;
@@ -78,6 +79,8 @@ struct State {
     violations: Vec<String>,
     unplanned: Vec<String>,
     latency: Duration,
+    /// Resource Manager and Log Analytics answer 401 to this bearer token.
+    rejected_token: Option<String>,
 }
 
 #[derive(Clone)]
@@ -161,6 +164,12 @@ impl MockAzure {
     /// fixture does not hold because only a fault makes kvdiag send it.
     pub fn add_response(&self, response: Value) {
         self.state.lock().unwrap().responses.push(response);
+    }
+
+    /// Answers every Resource Manager and Log Analytics request that carries `token` with 401
+    /// `ExpiredAuthenticationToken`, as ARM does for a token it no longer accepts.
+    pub fn reject_token(&self, token: &str) {
+        self.state.lock().unwrap().rejected_token = Some(token.to_string());
     }
 
     pub fn set_latency(&self, latency: Duration) {
@@ -249,6 +258,18 @@ impl Respond for Handler {
                     "www-authenticate",
                     r#"Bearer authorization="https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47", resource="https://vault.azure.net""#,
                 )
+                .set_delay(latency);
+        }
+        if seen.service != "keyvault"
+            && let Some(rejected) = &state.rejected_token
+            && request
+                .headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                == Some(format!("Bearer {rejected}").as_str())
+        {
+            return ResponseTemplate::new(401)
+                .set_body_json(serde_json::json!({"error": {"code": "ExpiredAuthenticationToken", "message": "The access token expiry UTC time is earlier than current UTC time."}}))
                 .set_delay(latency);
         }
         let lower_path = seen.path.to_ascii_lowercase();

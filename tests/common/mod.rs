@@ -54,6 +54,11 @@ pub const SCRUBBED: &[&str] = &[
     "KVDIAG_LOG_ANALYTICS_ENDPOINT",
     "KVDIAG_KEYVAULT_ENDPOINT",
     "NO_COLOR",
+    // The token cache: a child must never write the fake `az`'s token into the developer's own
+    // cache directory, nor read the developer's tokens (tests/token_cache.rs sets its own).
+    "XDG_CACHE_HOME",
+    "AZD_CONFIG_DIR",
+    "KVDIAG_TOKEN_CACHE",
 ];
 
 /// The lab app as `--app … --rg … --subscription …` flags.
