@@ -35,6 +35,9 @@ pub enum Command {
     /// Read the evidence from Azure into a redacted bundle that `check --from` replays.
     #[command(after_help = COLLECT_HELP)]
     Collect(CollectArgs),
+    /// Diagnose every Container App and job in subscriptions, a management group or the tenant (Azure Resource Graph).
+    #[command(after_help = SCAN_HELP)]
+    Scan(ScanArgs),
     /// Check Container Apps YAML or ARM templates before they deploy (CI gate; SARIF for code scanning).
     #[command(after_help = LINT_HELP)]
     Lint(LintArgs),
@@ -70,6 +73,23 @@ throttling state dropped; it never holds a token or a secret value.
 Exit codes:
   0  the bundle was written (reads that failed are recorded in it as gaps)
   2  usage, input or credential error (unknown app, resource group or subscription, no credential)";
+
+const SCAN_HELP: &str = "\
+Examples:
+  kvdiag scan                                        # every subscription the credential can read
+  kvdiag scan --subscription 3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90 --rg rg-orders -o json
+  kvdiag scan --management-group platform -o sarif > kvdiag-scan.sarif
+  kvdiag scan --deep --fail-on possible -o markdown >> \"$GITHUB_STEP_SUMMARY\"
+
+Reads grow with Resource Graph pages, vaults, workspaces and subscriptions, not with apps
+(docs/scan.md). Revisions are not in Resource Graph: without --deep, stale_revision says what it
+could not see; --deep reads every workload the scan could not clear as `check` does.
+
+Exit codes:
+  0  nothing found in any workload, and every workload and page could be read
+  1  a cause at or above --fail-on was found in at least one workload
+  2  usage or credential error
+  3  some workload's evidence (or a page of the scope) could not be read enough to decide";
 
 const LINT_HELP: &str = "\
 Examples:
@@ -155,6 +175,44 @@ pub struct CheckArgs {
     pub fail_on: FailOn,
     /// Decide as of this moment (RFC 3339) instead of now (or the bundle's collection time);
     /// live reads end their log and activity windows there.
+    #[arg(long, value_name = "RFC3339")]
+    pub as_of: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// A subscription to scan (repeat for several) [default: every subscription the credential
+    /// can read].
+    #[arg(
+        long,
+        short = 's',
+        value_name = "ID",
+        conflicts_with = "management_group"
+    )]
+    pub subscription: Vec<String>,
+    /// A management group to scan (its id, the name in its resource id).
+    #[arg(long, value_name = "ID")]
+    pub management_group: Option<String>,
+    /// Only this resource group (by name, in every subscription scanned).
+    #[arg(
+        long = "rg",
+        short = 'g',
+        visible_alias = "resource-group",
+        value_name = "RG"
+    )]
+    pub resource_group: Option<String>,
+    /// Also read every workload the scan could not clear as `check` does (revisions included).
+    #[arg(long)]
+    pub deep: bool,
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = crate::render::scan::ScanFormat::Table)]
+    pub output: crate::render::scan::ScanFormat,
+    /// Exit 1 when a hypothesis of any workload is at least this strong.
+    #[arg(long, value_enum, default_value_t = FailOn::Likely)]
+    pub fail_on: FailOn,
+    /// Decide as of this moment (RFC 3339) instead of now; the log and activity windows end there.
     #[arg(long, value_name = "RFC3339")]
     pub as_of: Option<String>,
 }
@@ -329,6 +387,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Check(args) => check(args),
         Command::Collect(args) => collect(args),
         Command::Lint(args) => lint(args),
+        Command::Scan(args) => scan(args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(
@@ -353,6 +412,53 @@ fn check(args: CheckArgs) -> anyhow::Result<i32> {
     let style = output_style();
     write_stdout(render::render(&verdict, args.output, style).as_bytes())?;
     Ok(verdict.exit_code(args.fail_on.into()))
+}
+
+fn scan(args: ScanArgs) -> anyhow::Result<i32> {
+    let as_of = parse_as_of(args.as_of.as_deref())?;
+    let env = |key: &str| std::env::var(key).ok();
+    for id in &args.subscription {
+        if !collect::is_guid(id) {
+            anyhow::bail!("--subscription '{id}' is not a subscription id (a GUID)");
+        }
+    }
+    if let Some(group) = &args.management_group
+        && !crate::azure::ids::is_safe_path(&format!("/{group}"))
+    {
+        anyhow::bail!("--management-group '{group}' is not a management group id");
+    }
+    let scope = crate::scan::Scope {
+        subscriptions: args.subscription.clone(),
+        management_group: args.management_group.clone(),
+        resource_group: args.resource_group.clone(),
+    };
+    let collector = collector_for(
+        &args.live,
+        args.subscription.first().map(String::as_str),
+        &env,
+    )?;
+    let options = crate::scan::Options {
+        scope,
+        window: window(
+            as_of.unwrap_or_else(time::OffsetDateTime::now_utc),
+            args.live.since,
+        )?,
+        deep: args.deep,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(crate::scan::scan(&collector, &options));
+    if args.live.verbose {
+        eprintln!(
+            "kvdiag: {} HTTP requests for {} workloads",
+            report.summary.requests.total, report.summary.workloads
+        );
+    }
+    let text = crate::render::scan::render(&report, args.output, output_style());
+    write_stdout(text.as_bytes())?;
+    Ok(report.exit_code(args.fail_on.into()))
 }
 
 fn collect(args: CollectArgs) -> anyhow::Result<i32> {
@@ -515,9 +621,18 @@ fn collector(
     subscription: &str,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> anyhow::Result<Collector> {
+    collector_for(live, Some(subscription), env)
+}
+
+/// [`collector`] for a run that may have no subscription (a tenant-wide scan).
+fn collector_for(
+    live: &LiveArgs,
+    subscription: Option<&str>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> anyhow::Result<Collector> {
     let endpoints = Endpoints::resolve(live.cloud, env).map_err(anyhow::Error::msg)?;
-    let credentials = Credentials::new(live.auth, live.cloud, Some(subscription), env)
-        .map_err(anyhow::Error::msg)?;
+    let credentials =
+        Credentials::new(live.auth, live.cloud, subscription, env).map_err(anyhow::Error::msg)?;
     let progress = Progress::new(std::io::stderr().is_terminal() && !live.verbose);
     let session = Session::new(
         live.timeout,

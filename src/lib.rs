@@ -25,6 +25,7 @@ pub mod logs;
 pub mod plan;
 pub mod refusals;
 pub mod render;
+pub mod scan;
 pub mod snapshot;
 pub mod timeline;
 pub mod verdict;

@@ -167,7 +167,8 @@ fn planned_shape(route: &Route, path: &str) -> bool {
         | Route::Environment { .. }
         | Route::UserAssignedIdentity { .. }
         | Route::Vault { .. }
-        | Route::VaultSecret { .. } => ids::is_guid(s[1]),
+        | Route::VaultSecret { .. }
+        | Route::VaultSecretList { .. } => ids::is_guid(s[1]),
         Route::VaultList { .. } => {
             matches!(s.as_slice(), ["subscriptions", sub, "providers", "microsoft.keyvault", "vaults"] if ids::is_guid(sub))
         }

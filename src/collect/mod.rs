@@ -22,6 +22,7 @@
 mod auth;
 mod deployed;
 mod endpoints;
+mod fleet;
 mod guard;
 mod http;
 mod keyvault;
@@ -34,7 +35,9 @@ pub mod tls;
 
 pub use auth::{AuthMode, Credentials};
 pub use endpoints::{Cloud, Endpoints};
+pub use fleet::{Counts, GraphList};
 pub use http::MAX_BODY_BYTES;
+pub use keyvault::is_vault_host;
 pub use planned::PlannedEvidence;
 pub use progress::Progress;
 pub use session::{DEFAULT_PARALLELISM, Session};
@@ -72,6 +75,9 @@ pub struct Collector {
     rest: Rest,
     keyvault: KeyVault,
     session: Arc<Session>,
+    /// `kvdiag scan`: the Resource Graph quota and the requests sent, by service.
+    pacer: Arc<fleet::Pacer>,
+    counts: Arc<fleet::Counts>,
 }
 
 /// What a run looks at: the target, the moment it decides as of, and the log/activity window.
@@ -119,6 +125,8 @@ impl Collector {
             credentials,
             endpoints,
             session,
+            pacer: Arc::default(),
+            counts: Arc::default(),
         }
     }
 
@@ -347,7 +355,7 @@ fn vault_ids(response: &Response, pointer: &str) -> Vec<(String, String)> {
 
 /// The app's environment id, when it is one (an id from an answer becomes a path only when it
 /// names a resource of the expected type).
-fn environment_id(id: &str) -> Option<String> {
+pub fn environment_id(id: &str) -> Option<String> {
     ids::resource_of_type(id, "Microsoft.App", "managedEnvironments")
 }
 

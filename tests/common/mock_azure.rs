@@ -337,7 +337,7 @@ impl Respond for Handler {
 }
 
 /// Splits a mock URL into the service, vault host and Azure path it stands for.
-fn parse(request: &Request) -> Option<Seen> {
+pub fn parse(request: &Request) -> Option<Seen> {
     let path = request.url.path();
     let (service, host, rest) = if let Some(rest) = path.strip_prefix("/arm") {
         ("arm", None, rest.to_string())
@@ -371,7 +371,7 @@ fn parse(request: &Request) -> Option<Seen> {
 }
 
 /// Why a request is not an allowed read, if it is not.
-fn forbidden(seen: &Seen) -> Option<&'static str> {
+pub fn forbidden(seen: &Seen) -> Option<&'static str> {
     let path = seen.path.to_ascii_lowercase();
     if path.contains("listsecrets") || path.ends_with("/list") {
         return Some("a list action returns secret values");
