@@ -5,7 +5,8 @@
 mod common;
 
 use common::fake_az::{FakeAz, TOKEN};
-use common::mock_fleet::{FleetData, MockFleet, from_scenario};
+use common::fleet_gen;
+use common::mock_fleet::{MockFleet, from_scenario};
 use serde_json::Value;
 use std::process::Output;
 use std::time::Duration;
@@ -92,6 +93,7 @@ async fn every_scenario_in_a_fleet_gives_checks_verdict() {
             }
             let out = scan(&mock, &az, &args).await;
             let r = report(&out);
+            assert_valid(&r, &name);
             let problems = compare(&check, &r, deep);
             let violations = mock.violations();
             if !problems.is_empty() || !violations.is_empty() {
@@ -198,5 +200,293 @@ fn compare(check: &Value, report: &Value, deep: bool) -> Vec<String> {
     problems
 }
 
-#[allow(dead_code)]
-fn unused(_: FleetData) {}
+fn validator() -> jsonschema::Validator {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::repo().join("docs/schema/scan-v1.schema.json")).unwrap(),
+    )
+    .unwrap();
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&schema)
+        .expect("scan-v1.schema.json compiles")
+}
+
+fn assert_valid(doc: &Value, what: &str) {
+    let errors: Vec<String> = validator()
+        .iter_errors(doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{what}: {errors:#?}");
+}
+
+#[test]
+fn the_scan_schema_shares_the_verdict_schemas_entries() {
+    let read = |name: &str| -> Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(common::repo().join("docs/schema").join(name)).unwrap(),
+        )
+        .unwrap()
+    };
+    let (scan, verdict) = (read("scan-v1.schema.json"), read("verdict-v1.schema.json"));
+    for def in ["hypothesis", "gap", "evidence", "remediation", "status"] {
+        assert_eq!(
+            scan["$defs"][def], verdict["$defs"][def],
+            "scan-v1.schema.json's {def} is not verdict-v1's"
+        );
+    }
+}
+
+/// (id, top id, top status) of every workload.
+fn verdicts(r: &Value) -> Vec<(String, String, String)> {
+    r["workloads"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|w| {
+            (
+                w["id"].as_str().unwrap_or("").to_string(),
+                w["hypotheses"][0]["id"].as_str().unwrap_or("").to_string(),
+                w["hypotheses"][0]["status"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn generated(n: usize) -> (MockFleet, FakeAz) {
+    let mock = MockFleet::serve(fleet_gen::generate(fleet_gen::Shape::of(n))).await;
+    (mock, FakeAz::new("scan-fleet"))
+}
+
+const AS_OF: &str = "2026-11-20T10:30:00Z";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_generated_fleet_gives_each_workload_once_with_its_planted_cause() {
+    let n = 300;
+    let (mock, az) = generated(n).await;
+    let out = scan(&mock, &az, &["--as-of", AS_OF]).await;
+    let r = report(&out);
+    assert_valid(&r, "scan of a generated fleet");
+    assert_eq!(out.status.code(), Some(1), "planted causes fail the run");
+    assert!(mock.violations().is_empty(), "{:?}", mock.violations());
+    assert!(mock.unplanned().is_empty(), "{:?}", mock.unplanned());
+    let all = verdicts(&r);
+    assert_eq!(all.len(), n);
+    let mut ids: Vec<&String> = all.iter().map(|(id, _, _)| id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "each workload exactly once");
+    for (i, w) in r["workloads"].as_array().unwrap().iter().enumerate() {
+        let name = w["name"].as_str().unwrap();
+        let index: usize = name.rsplit('-').next().unwrap().parse().unwrap();
+        let top = (&all[i].1, &all[i].2);
+        match fleet_gen::planted(index) {
+            Some(cause) => {
+                assert_eq!(top.0, cause, "{name}");
+                assert_eq!(top.1, "confirmed", "{name}");
+            }
+            None if w["kind"] == "job" => {
+                assert!(
+                    ["unlikely", "ruled_out"].contains(&top.1.as_str()),
+                    "{name}: {top:?}"
+                );
+            }
+            None => assert_eq!(
+                (top.0.as_str(), top.1.as_str()),
+                ("stale_revision", "inconclusive"),
+                "{name}: an app without revisions read is undecided on stale_revision only"
+            ),
+        }
+    }
+    let total = r["summary"]["requests"]["total"].as_u64().unwrap() as f64;
+    assert!(
+        total / n as f64 <= 0.25,
+        "{total} requests for {n} workloads"
+    );
+    // Strongest top status first.
+    let order = [
+        "confirmed",
+        "likely",
+        "possible",
+        "inconclusive",
+        "unlikely",
+        "ruled_out",
+    ];
+    let ranks: Vec<usize> = all
+        .iter()
+        .map(|(_, _, s)| order.iter().position(|o| o == s).unwrap())
+        .collect();
+    assert!(
+        ranks.windows(2).all(|w| w[0] <= w[1]),
+        "sorted by top status"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_pages_lose_no_workload_and_change_no_verdict() {
+    let n = 200;
+    let (calm, az) = generated(n).await;
+    let baseline = report(&scan(&calm, &az, &["--as-of", AS_OF]).await);
+    let (throttled, _) = generated(n).await;
+    throttled.throttle_every(2);
+    let out = scan(&throttled, &az, &["--as-of", AS_OF]).await;
+    let r = report(&out);
+    let throttles = throttled.seen().len() - calm.seen().len();
+    assert!(throttles > 0, "some pages were throttled");
+    assert_eq!(verdicts(&r), verdicts(&baseline));
+    assert!(r["gaps"].as_array().unwrap().is_empty(), "{}", r["gaps"]);
+    assert_valid(&r, "throttled scan");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_quota_is_paced_not_fatal() {
+    let n = 150;
+    let (mock, az) = generated(n).await;
+    // A window far smaller than the scan's queries: every query past it waits for the reset.
+    mock.set_quota(3, Duration::from_secs(1));
+    let out = scan(&mock, &az, &["--as-of", AS_OF]).await;
+    let r = report(&out);
+    assert_eq!(verdicts(&r).len(), n);
+    assert!(r["gaps"].as_array().unwrap().is_empty(), "{}", r["gaps"]);
+    let bodies = mock.graph_bodies().len();
+    let graph = r["summary"]["requests"]["resource_graph"].as_u64().unwrap() as usize;
+    assert!(
+        bodies >= graph,
+        "{bodies} Resource Graph requests seen, {graph} counted"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_page_that_never_succeeds_is_a_gap_on_exactly_its_workloads() {
+    let n = 120;
+    let (mock, az) = generated(n).await;
+    mock.never("microsoft.app/managedenvironments", None, 500);
+    let out = scan(&mock, &az, &["--as-of", AS_OF, "--timeout", "30s"]).await;
+    let r = report(&out);
+    assert_valid(&r, "scan with a failed page");
+    let workloads = r["workloads"].as_array().unwrap();
+    assert_eq!(workloads.len(), n, "no workload dropped");
+    for w in workloads {
+        let gaps = w["gaps"].to_string();
+        assert!(
+            gaps.contains("Resource Graph page of environments"),
+            "{}: {gaps}",
+            w["name"]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workload_page_that_never_succeeds_is_a_scope_gap() {
+    let (mock, az) = generated(50).await;
+    mock.never("microsoft.app/containerapps", None, 429);
+    let out = scan(&mock, &az, &["--as-of", AS_OF, "--timeout", "8s"]).await;
+    let r = report(&out);
+    assert_valid(&r, "scan whose workload page failed");
+    assert_eq!(out.status.code(), Some(3), "an unread scope cannot pass");
+    let gaps = r["gaps"].to_string();
+    assert!(
+        gaps.contains("the apps and jobs of every subscription"),
+        "{gaps}"
+    );
+    assert!(gaps.contains("not in this report"), "{gaps}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_rows_and_tokens_are_never_followed() {
+    let (mock, az) = generated(20).await;
+    let good = fleet_gen::generate(fleet_gen::Shape::of(20))
+        .resources
+        .into_iter()
+        .find(|r| r["type"] == "microsoft.app/containerapps")
+        .unwrap();
+    let mut rows = vec![good.clone()];
+    for (id, name) in [
+        (
+            "/subscriptions/../resourceGroups/rg/providers/Microsoft.App/containerApps/x",
+            "x",
+        ),
+        (
+            "/subscriptions/5b-not-a-guid/resourceGroups/rg/providers/Microsoft.App/containerApps/y",
+            "y",
+        ),
+        (
+            "/subscriptions/0000005b-0000-4000-8000-000000000000/resourceGroups/rg/providers/Microsoft.App/containerApps/a%2F..%2Fb",
+            "a/../b",
+        ),
+        (
+            "/subscriptions/0000005b-0000-4000-8000-000000000000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv",
+            "kv",
+        ),
+        (
+            "/subscriptions/0000005b-0000-4000-8000-000000000000/resourceGroups/rg/providers/Microsoft.App/containerApps/q'x",
+            "q'x",
+        ),
+    ] {
+        let mut row = good.clone();
+        row["id"] = Value::from(id);
+        row["name"] = Value::from(name);
+        rows.push(row);
+    }
+    // The same token on every page: a loop, read once.
+    mock.hostile_page(
+        "microsoft.app/containerapps",
+        serde_json::json!({"totalRecords": 6, "count": 6, "resultTruncated": "false", "data": rows, "$skipToken": "again"}),
+    );
+    let out = scan(&mock, &az, &["--as-of", AS_OF]).await;
+    let r = report(&out);
+    assert_valid(&r, "hostile scan");
+    assert!(mock.violations().is_empty(), "{:?}", mock.violations());
+    for seen in mock.seen() {
+        assert!(!seen.path.contains(".."), "sent {}", seen.line());
+        assert!(!seen.path.contains('\''), "sent {}", seen.line());
+    }
+    let gaps = r["gaps"].to_string();
+    assert!(gaps.contains("repeats an earlier one"), "{gaps}");
+    assert!(gaps.contains("is not a Container App or job id"), "{gaps}");
+    let names: Vec<&str> = r["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [good["name"].as_str().unwrap()],
+        "only the valid row is diagnosed"
+    );
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_list_next_link_to_another_host_is_refused() {
+    let shape = fleet_gen::Shape::of(10);
+    let mut data = fleet_gen::generate(shape);
+    for r in data.responses.iter_mut() {
+        if r["path"].as_str().unwrap().ends_with("/secrets") {
+            r["body"]["nextLink"] =
+                Value::from("https://evil.example/secrets?api-version=2025-05-01");
+        }
+    }
+    let mock = MockFleet::serve(data).await;
+    let az = FakeAz::new("scan-nextlink");
+    let out = scan(&mock, &az, &["--as-of", AS_OF]).await;
+    let r = report(&out);
+    assert!(mock.seen().iter().all(|s| !s.line().contains("evil")));
+    for w in r["workloads"].as_array().unwrap() {
+        let state = w["hypotheses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|h| h["id"] == "keyvault_secret_state")
+            .unwrap();
+        assert_eq!(state["status"], "inconclusive", "{}", w["name"]);
+        assert!(
+            w["gaps"].to_string().contains("another host"),
+            "{}",
+            w["gaps"]
+        );
+    }
+}

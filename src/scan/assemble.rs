@@ -411,19 +411,7 @@ fn role_listing(scope: &str, principal: &str, fleet: &Fleet) -> Response {
             "the Resource Graph page of role assignments",
         );
     }
-    let value: Vec<Value> = fleet
-        .assignments
-        .iter()
-        .filter(|a| {
-            a.pointer("/properties/principalId")
-                .and_then(Value::as_str)
-                .is_some_and(|p| p.eq_ignore_ascii_case(principal))
-                && a.pointer("/properties/scope")
-                    .and_then(Value::as_str)
-                    .is_some_and(|s| ids::covers(s, &key))
-        })
-        .cloned()
-        .collect();
+    let value: Vec<Value> = fleet.assignments_of(principal, &key).cloned().collect();
     answered(&request, json!({"value": value}))
 }
 

@@ -78,8 +78,8 @@ pub struct Fleet {
     pub vaults: BTreeMap<String, Value>,
     /// Vault names whose lookup page failed.
     pub vault_lookup_failed: BTreeMap<String, Response>,
-    /// Role assignment rows at or above the referenced vaults.
-    pub assignments: Vec<Value>,
+    /// Role assignment rows at or above the referenced vaults, by lower-cased principal id.
+    pub assignments: HashMap<String, Vec<Value>>,
     /// Normalized vault ids whose assignment page failed.
     pub assignments_failed: BTreeMap<String, Response>,
     /// Custom role definitions read with ARM.
@@ -105,7 +105,7 @@ impl Fleet {
             identities: BTreeMap::new(),
             vaults: BTreeMap::new(),
             vault_lookup_failed: BTreeMap::new(),
-            assignments: Vec::new(),
+            assignments: HashMap::new(),
             assignments_failed: BTreeMap::new(),
             role_definitions: Vec::new(),
             logs: BTreeMap::new(),
@@ -118,6 +118,35 @@ impl Fleet {
     /// role assignments of a principal, an identity or environment GET, a group's activity).
     pub fn keep(&mut self, response: Response) {
         self.direct.insert(key(&route(&response)), response);
+    }
+
+    /// Files Resource Graph role-assignment rows under their principal.
+    pub fn add_assignments(&mut self, rows: Vec<Value>) {
+        for row in rows {
+            let principal = row
+                .pointer("/properties/principalId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            self.assignments.entry(principal).or_default().push(row);
+        }
+    }
+
+    /// The Resource Graph assignments of a principal whose scope covers `scope`.
+    pub fn assignments_of<'a>(
+        &'a self,
+        principal: &str,
+        scope: &'a str,
+    ) -> impl Iterator<Item = &'a Value> + 'a {
+        self.assignments
+            .get(&principal.to_ascii_lowercase())
+            .into_iter()
+            .flatten()
+            .filter(move |a| {
+                a.pointer("/properties/scope")
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| ids::covers(s, scope))
+            })
     }
 
     pub fn direct(&self, route: &Route) -> Option<&Response> {

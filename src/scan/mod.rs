@@ -411,7 +411,7 @@ async fn gather(collector: &Collector, rows: &[Row], fleet: &mut Fleet, gaps: &m
         }
     }
     for (batch, list) in assignments {
-        fleet.assignments.extend(list.rows);
+        fleet.add_assignments(list.rows);
         if let Some(failed) = list.failed {
             for id in batch {
                 fleet
@@ -425,7 +425,8 @@ async fn gather(collector: &Collector, rows: &[Row], fleet: &mut Fleet, gaps: &m
     // version lists of pinned references the secret list cannot settle.
     let custom: BTreeSet<String> = fleet
         .assignments
-        .iter()
+        .values()
+        .flatten()
         .filter_map(|a| {
             a.pointer("/properties/roleDefinitionId")
                 .and_then(Value::as_str)
@@ -589,15 +590,9 @@ fn confirmations(refs: &[(&Row, KvReference)], rows: &[Row], fleet: &Fleet) -> V
         let secret_key = ids::normalize(&secret_scope);
         let granted = |principal: &str, scope: &str| {
             !page_failed
-                && fleet.assignments.iter().any(|a| {
-                    a.pointer("/properties/principalId")
-                        .and_then(Value::as_str)
-                        .is_some_and(|p| p.eq_ignore_ascii_case(principal))
-                        && a.pointer("/properties/scope")
-                            .and_then(Value::as_str)
-                            .is_some_and(|s| ids::covers(s, scope))
-                        && grants(a, fleet)
-                })
+                && fleet
+                    .assignments_of(principal, scope)
+                    .any(|a| grants(a, fleet))
         };
         for principal in principals_of
             .get(&ids::normalize(&row.id))

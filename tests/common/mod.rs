@@ -35,6 +35,7 @@ pub fn verdict_of(path: &Path) -> Verdict {
 }
 
 pub mod fake_az;
+pub mod fleet_gen;
 pub mod hostile;
 pub mod mock_azure;
 pub mod mock_fleet;
