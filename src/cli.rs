@@ -79,7 +79,7 @@ Examples:
   kvdiag scan                                        # every subscription the credential can read
   kvdiag scan --subscription 3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90 --rg rg-orders -o json
   kvdiag scan --management-group platform -o sarif > kvdiag-scan.sarif
-  kvdiag scan --deep --fail-on possible -o markdown >> \"$GITHUB_STEP_SUMMARY\"
+  kvdiag scan --deep -o markdown --sarif kvdiag-scan.sarif >> \"$GITHUB_STEP_SUMMARY\"
 
 Reads grow with Resource Graph pages, vaults, workspaces and subscriptions, not with apps
 (docs/scan.md). Revisions are not in Resource Graph: without --deep, stale_revision says what it
@@ -215,6 +215,10 @@ pub struct ScanArgs {
     /// Decide as of this moment (RFC 3339) instead of now; the log and activity windows end there.
     #[arg(long, value_name = "RFC3339")]
     pub as_of: Option<String>,
+    /// Also write the SARIF log to FILE (one scan, two reports: e.g. markdown on stdout for a CI
+    /// step summary and SARIF for code scanning).
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -455,6 +459,15 @@ fn scan(args: ScanArgs) -> anyhow::Result<i32> {
             "kvdiag: {} HTTP requests for {} workloads",
             report.summary.requests.total, report.summary.workloads
         );
+    }
+    if let Some(path) = &args.sarif {
+        let sarif = crate::render::scan::render(
+            &report,
+            crate::render::scan::ScanFormat::Sarif,
+            output_style(),
+        );
+        crate::bundle::write_file(path, sarif.as_bytes())
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
     let text = crate::render::scan::render(&report, args.output, output_style());
     write_stdout(text.as_bytes())?;

@@ -20,11 +20,15 @@ const COVERED: [&str; 4] = [
 ];
 
 async fn scan(mock: &MockFleet, az: &FakeAz, args: &[&str]) -> Output {
+    scan_as(mock, az, args, "json").await
+}
+
+async fn scan_as(mock: &MockFleet, az: &FakeAz, args: &[&str], format: &str) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kvdiag"));
     command
         .arg("scan")
         .args(args)
-        .args(["--auth", "azure-cli", "-o", "json"])
+        .args(["--auth", "azure-cli", "-o", format])
         .env("HOME", std::env::temp_dir())
         .env("PATH", az.path())
         .kill_on_drop(true);
@@ -488,5 +492,59 @@ async fn a_secret_list_next_link_to_another_host_is_refused() {
             "{}",
             w["gaps"]
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn table_markdown_and_sarif_lay_out_the_same_scan() {
+    let n = 60;
+    let (mock, az) = generated(n).await;
+    let mut outputs = Vec::new();
+    for format in ["table", "markdown", "sarif"] {
+        let out = scan_as(&mock, &az, &["--as-of", AS_OF], format).await;
+        outputs.push((out.status.code(), common::text(&out.stdout)));
+    }
+    let planted: Vec<usize> = (0..n)
+        .filter(|i| fleet_gen::planted(*i).is_some())
+        .collect();
+    for (code, text) in &outputs {
+        assert_eq!(*code, Some(1), "{text}");
+        assert!(!text.contains(TOKEN));
+    }
+    let (table, markdown, sarif) = (&outputs[0].1, &outputs[1].1, &outputs[2].1);
+    for i in &planted {
+        let name = if i % 5 == 4 {
+            format!("job-{i}")
+        } else {
+            format!("ca-{i}")
+        };
+        assert!(
+            table.contains(&format!("rg-fleet/{name} ")),
+            "{name} in table:\n{table}"
+        );
+        assert!(
+            markdown.contains(&format!("rg-fleet/{name}`")),
+            "{name} in markdown"
+        );
+    }
+    assert!(table.contains("fix: az "), "{table}");
+    assert!(
+        table.contains("workloads undecided: stale_revision"),
+        "{table}"
+    );
+    assert!(markdown.starts_with("### kvdiag scan"), "{markdown}");
+    let log: Value = serde_json::from_str(sarif).unwrap();
+    let errors: Vec<String> = common::sarif_validator()
+        .iter_errors(&log)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), planted.len(), "one result per cause");
+    for r in results {
+        let id = r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .unwrap();
+        assert!(id.starts_with("/subscriptions/"), "{id}");
     }
 }

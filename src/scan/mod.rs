@@ -97,7 +97,7 @@ pub async fn scan(collector: &Collector, options: &Options) -> Report {
     let mut gaps = Vec::new();
     let mut fleet = Fleet::new(options.window.now, options.window.since);
     let rows = workloads(collector, &options.scope, &mut gaps).await;
-    gather(collector, &rows, &mut fleet, &mut gaps).await;
+    gather(collector, &rows, &mut fleet).await;
     collector.step(&format!("diagnosing {} workloads", rows.len()));
     let mut entries: Vec<Entry> = rows
         .iter()
@@ -202,7 +202,7 @@ fn file_by_id(
 }
 
 /// The shared reads, stage by stage: each stage needs what the one before found.
-async fn gather(collector: &Collector, rows: &[Row], fleet: &mut Fleet, gaps: &mut Vec<ScopeGap>) {
+async fn gather(collector: &Collector, rows: &[Row], fleet: &mut Fleet) {
     let parsed: Vec<(&Row, &crate::snapshot::Workload)> = rows
         .iter()
         .filter_map(|r| Some((r, r.workload.as_ref()?)))
@@ -455,7 +455,6 @@ async fn gather(collector: &Collector, rows: &[Row], fleet: &mut Fleet, gaps: &m
         // A confirmation answers the role listings whatever else held.
         fleet.keep(answer);
     }
-    let _ = gaps;
 }
 
 /// Role assignments at the vaults' scopes, in batches of vaults.
