@@ -1,6 +1,6 @@
-//! Reads for `kvdiag scan` (docs/scan.md): Resource Graph lists read to their last `$skipToken`
-//! page, paced by the caller's Resource Graph quota, and single planned reads counted by
-//! service. Everything still passes the one guard ([`super::guard`]) in [`Rest`].
+//! Reads for `kvdiag scan` (docs/scan.md; docs/azure.md#resource-graph-and-fleet-reads):
+//! Resource Graph lists read to their last `$skipToken` page, paced by the caller's Resource
+//! Graph quota, and single planned reads counted by service. Everything still passes the one guard ([`super::guard`]) in [`Rest`].
 //!
 //! Resource Graph allows a user a number of queries per window (the documented example is 15
 //! per 5 seconds) and says how many are left on every answer (`x-ms-user-quota-remaining`,

@@ -232,6 +232,7 @@ mod tests {
             ),
             vault(""),
             vault("/secrets/db"),
+            vault("/secrets"),
             vault("/providers/Microsoft.Authorization/roleAssignments"),
             vault("/secrets/db/providers/Microsoft.Authorization/roleAssignments"),
             vault("/providers/Microsoft.Authorization/denyAssignments"),
@@ -288,6 +289,9 @@ mod tests {
             ("GET", "/providers/Microsoft.ResourceGraph/resources".to_string()),
             ("GET", format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments")),
             ("GET", format!("/kv/x/providers/Microsoft.Authorization/roleDefinitions/{SUB}")),
+            ("POST", vault("/secrets")),
+            ("GET", vault("/secrets/db/versions")),
+            ("GET", format!("/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/secrets")),
         ] {
             assert!(
                 check(Service::Arm, method, &arm(&path), &base()).is_err(),

@@ -1,5 +1,6 @@
 //! `kvdiag scan`: every Container App and job in subscriptions, a management group or the
-//! tenant, diagnosed by the same checkers as `check` (docs/scan.md has the query plan).
+//! tenant, diagnosed by the same checkers as `check` (docs/scan.md has the query plan;
+//! docs/azure.md#resource-graph-and-fleet-reads the Azure facts it relies on).
 //!
 //! The cost grows with Resource Graph pages, vaults, workspaces and subscriptions, never with
 //! workloads: apps, jobs, environments, identities, vaults and role assignments come from
