@@ -548,3 +548,56 @@ async fn table_markdown_and_sarif_lay_out_the_same_scan() {
         assert!(id.starts_with("/subscriptions/"), "{id}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_assigned_at_a_secret_is_asked_of_arm_at_that_secret() {
+    let shape = fleet_gen::Shape::of(20);
+    let mut data = fleet_gen::generate(shape);
+    let vault = "/subscriptions/0000005b-0000-4000-8000-000000000000/resourceGroups/rg-vaults/providers/Microsoft.KeyVault/vaults/kv-fleet-0";
+    // Workload 7 has no grant; a group holds one at its first secret (membership unknown).
+    data.authorization.push(serde_json::json!({
+        "id": format!("{vault}/secrets/secret-7/providers/Microsoft.Authorization/roleAssignments/{}", fleet_gen::guid(0xb0, 1)),
+        "name": fleet_gen::guid(0xb0, 1),
+        "type": "microsoft.authorization/roleassignments",
+        "properties": {
+            "scope": format!("{vault}/secrets/secret-7"),
+            "roleDefinitionId": "/subscriptions/0000005b-0000-4000-8000-000000000000/providers/Microsoft.Authorization/roleDefinitions/4633458b-17de-408a-b874-0445c86b69e6",
+            "principalId": fleet_gen::guid(0xc0, 1), "principalType": "Group",
+            "createdOn": "2026-01-05T09:00:00Z"
+        }
+    }));
+    let mock = MockFleet::serve(data).await;
+    let az = FakeAz::new("scan-group");
+    let r = report(&scan(&mock, &az, &["--as-of", AS_OF]).await);
+    let listings: Vec<String> = mock
+        .seen()
+        .into_iter()
+        .filter(|s| s.path.ends_with("/roleAssignments"))
+        .map(|s| s.path.to_ascii_lowercase())
+        .collect();
+    let lower = vault.to_ascii_lowercase();
+    assert!(
+        listings.contains(&format!(
+            "{lower}/secrets/secret-7/providers/microsoft.authorization/roleassignments"
+        )),
+        "{listings:?}"
+    );
+    assert!(
+        listings.contains(&format!(
+            "{lower}/providers/microsoft.authorization/roleassignments"
+        )),
+        "{listings:?}"
+    );
+    assert!(
+        !listings.iter().any(|l| l.contains("/secrets/secret-8/")),
+        "no group at secret-8: its listing comes from the vault's answer: {listings:?}"
+    );
+    let w = r["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["name"] == "ca-7")
+        .unwrap();
+    assert_eq!(w["hypotheses"][0]["id"], "keyvault_access");
+    assert_eq!(w["hypotheses"][0]["status"], "confirmed");
+}

@@ -291,7 +291,7 @@ mod tests {
             ("GET", format!("/kv/x/providers/Microsoft.Authorization/roleDefinitions/{SUB}")),
             ("POST", vault("/secrets")),
             ("GET", vault("/secrets/db/versions")),
-            ("GET", format!("/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/secrets")),
+            ("GET", "/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/secrets".to_string()),
         ] {
             assert!(
                 check(Service::Arm, method, &arm(&path), &base()).is_err(),

@@ -403,7 +403,43 @@ fn role_listing(scope: &str, principal: &str, fleet: &Fleet) -> Response {
     }) {
         return direct.clone();
     }
-    let vault = ids::vault_scope(&key).unwrap_or_else(|| key.clone());
+    // The vault of a vault or secret scope: its first eight segments.
+    let segments: Vec<&str> = key.trim_start_matches('/').split('/').collect();
+    let vault = match segments.get(..8) {
+        Some(head) => format!("/{}", head.join("/")),
+        None => key.clone(),
+    };
+    // A secret's listing from ARM's answer at its vault (everything above the secret) and
+    // Resource Graph's rows at the secret itself (asked of ARM directly when a group is
+    // assigned there).
+    if vault != key
+        && let Some(above) = fleet.direct(&Route::RoleAssignments {
+            scope: vault.clone(),
+            principal: Some(principal.to_ascii_lowercase()),
+        })
+    {
+        if !above.ok() {
+            return failed_like(&request, above, "ARM's role assignments at the vault");
+        }
+        let mut value: Vec<Value> = above
+            .body
+            .as_ref()
+            .and_then(|b| b.get("value"))
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        value.extend(
+            fleet
+                .assignments_of(principal, &key)
+                .filter(|a| {
+                    a.pointer("/properties/scope")
+                        .and_then(Value::as_str)
+                        .is_some_and(|s| ids::normalize(s) == key)
+                })
+                .cloned(),
+        );
+        return answered(&request, json!({"value": value}));
+    }
     if let Some(failure) = fleet.assignments_failed.get(&vault) {
         return failed_like(
             &request,

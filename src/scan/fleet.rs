@@ -4,7 +4,7 @@ use crate::azure::ids;
 use crate::bundle::{Response, Route, route};
 use crate::snapshot::{Workload, WorkloadKind};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use time::OffsetDateTime;
 
 /// One app or job from a Resource Graph row whose id is a Container App or job id.
@@ -80,6 +80,8 @@ pub struct Fleet {
     pub vault_lookup_failed: BTreeMap<String, Response>,
     /// Role assignment rows at or above the referenced vaults, by lower-cased principal id.
     pub assignments: HashMap<String, Vec<Value>>,
+    /// Normalized scopes where Resource Graph shows a role assigned to a group.
+    pub group_scopes: HashSet<String>,
     /// Normalized vault ids whose assignment page failed.
     pub assignments_failed: BTreeMap<String, Response>,
     /// Custom role definitions read with ARM.
@@ -106,6 +108,7 @@ impl Fleet {
             vaults: BTreeMap::new(),
             vault_lookup_failed: BTreeMap::new(),
             assignments: HashMap::new(),
+            group_scopes: HashSet::new(),
             assignments_failed: BTreeMap::new(),
             role_definitions: Vec::new(),
             logs: BTreeMap::new(),
@@ -123,6 +126,15 @@ impl Fleet {
     /// Files Resource Graph role-assignment rows under their principal.
     pub fn add_assignments(&mut self, rows: Vec<Value>) {
         for row in rows {
+            let group = row
+                .pointer("/properties/principalType")
+                .and_then(Value::as_str)
+                .is_some_and(|t| {
+                    t.eq_ignore_ascii_case("Group") || t.eq_ignore_ascii_case("ForeignGroup")
+                });
+            if group && let Some(scope) = row.pointer("/properties/scope").and_then(Value::as_str) {
+                self.group_scopes.insert(ids::normalize(scope));
+            }
             let principal = row
                 .pointer("/properties/principalId")
                 .and_then(Value::as_str)

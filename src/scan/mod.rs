@@ -550,9 +550,11 @@ fn grants(assignment: &Value, fleet: &Fleet) -> bool {
 }
 
 /// ARM `atScope() and assignedTo(p)` for every principal that Resource Graph shows with no
-/// direct grant on an RBAC vault it reads from (at the vault, and at each secret it reads), or
-/// whose assignment page failed: groups, management-group grants and a lost page are only seen
-/// there. Each listing once.
+/// direct grant on an RBAC vault it reads from, or whose assignment page failed: groups,
+/// management-group grants and a lost page are only seen there. At the vault; at a secret only
+/// when a group is assigned at that secret (or the page was lost): otherwise the secret's
+/// listing is the vault's ARM answer plus Resource Graph's rows at the secret
+/// ([`assemble`]). Each listing once.
 fn confirmations(refs: &[(&Row, KvReference)], rows: &[Row], fleet: &Fleet) -> Vec<Request> {
     let mut wanted: BTreeSet<(String, String)> = BTreeSet::new();
     let principals_of: BTreeMap<String, Vec<String>> = rows
@@ -607,7 +609,13 @@ fn confirmations(refs: &[(&Row, KvReference)], rows: &[Row], fleet: &Fleet) -> V
             && ids::is_guid(principal)
             && !granted(principal, &secret_key)
         {
-            wanted.insert((secret_scope, principal.clone()));
+            // ARM's answer at the vault holds everything above the secret, groups and
+            // management groups included; Resource Graph holds every assignment at the secret
+            // itself. Only a group's assignment there needs the secret's own listing.
+            wanted.insert((vault_id.to_string(), principal.clone()));
+            if page_failed || fleet.group_scopes.contains(&secret_key) {
+                wanted.insert((secret_scope, principal.clone()));
+            }
         }
     }
     wanted
