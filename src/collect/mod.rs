@@ -353,6 +353,25 @@ fn vault_ids(response: &Response, pointer: &str) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// `(subscription, resource group)` of each vault, once each (compared without case, spelled as
+/// first seen): the groups whose activity log holds the vaults' role and Key Vault changes. A
+/// group becomes a path only when the subscription is a GUID and the name a plain segment.
+pub fn vault_groups(vault_ids: &[String]) -> Vec<(String, String)> {
+    let mut groups: Vec<(String, String)> = vault_ids
+        .iter()
+        .filter_map(|id| {
+            Some((
+                ids::segment_after(id, "subscriptions")?,
+                ids::segment_after(id, "resourceGroups")?,
+            ))
+        })
+        .filter(|(s, rg)| is_guid(s) && ids::is_safe_path(&format!("/{rg}")))
+        .collect();
+    groups.sort_by_key(|(s, rg)| (s.to_ascii_lowercase(), rg.to_ascii_lowercase()));
+    groups.dedup_by_key(|(s, rg)| (s.to_ascii_lowercase(), rg.to_ascii_lowercase()));
+    groups
+}
+
 /// The app's environment id, when it is one (an id from an answer becomes a path only when it
 /// names a resource of the expected type).
 pub fn environment_id(id: &str) -> Option<String> {

@@ -38,6 +38,15 @@ fn cause(w: &Entry) -> Option<&Hypothesis> {
         .filter(|h| h.status <= Status::Possible)
 }
 
+/// Every workload with a cause, with it, in the report's order.
+fn causes(report: &Report) -> Vec<(&Entry, &Hypothesis)> {
+    report
+        .workloads
+        .iter()
+        .filter_map(|w| Some((w, cause(w)?)))
+        .collect()
+}
+
 fn fix(h: &Hypothesis) -> Option<&str> {
     h.remediation.iter().find_map(|r| r.command.as_deref())
 }
@@ -103,11 +112,7 @@ fn clip(text: &str, width: usize) -> String {
 
 fn table(report: &Report, style: Style) -> String {
     let mut out = String::new();
-    let causes: Vec<(&Entry, &Hypothesis)> = report
-        .workloads
-        .iter()
-        .filter_map(|w| Some((w, cause(w)?)))
-        .collect();
+    let causes = causes(report);
     if causes.is_empty() {
         out.push_str("No cause found in any workload.\n");
     } else {
@@ -181,11 +186,7 @@ fn markdown(report: &Report) -> String {
     };
     writeln!(out, "### kvdiag scan — {what}, as of {}\n", report.as_of).ok();
     writeln!(out, "{}\n", counts_line(report)).ok();
-    let causes: Vec<(&Entry, &Hypothesis)> = report
-        .workloads
-        .iter()
-        .filter_map(|w| Some((w, cause(w)?)))
-        .collect();
+    let causes = causes(report);
     if causes.is_empty() {
         writeln!(out, "No cause found in any workload.\n").ok();
     } else {

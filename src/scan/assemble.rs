@@ -256,11 +256,7 @@ fn identities(w: &Workload, fleet: &Fleet, out: &mut Vec<Response>) {
 /// Vault lookup, vaults, secret metadata, pinned version lists, role and deny assignments,
 /// custom roles and each vault group's activity log.
 fn vaults(w: &Workload, refs: &[KvReference], fleet: &Fleet, out: &mut Vec<Response>) {
-    let names: BTreeSet<String> = refs
-        .iter()
-        .filter_map(|r| r.parsed.as_ref().ok())
-        .map(|p| p.vault.clone())
-        .collect();
+    let names = KvReference::vault_names(refs);
     if names.is_empty() {
         return;
     }

@@ -348,19 +348,7 @@ async fn gather(collector: &Collector, rows: &[Row], fleet: &mut Fleet) {
         .filter(|id| !fleet.identities.contains_key(*id))
         .cloned()
         .collect();
-    let mut groups: Vec<(String, String)> = vault_ids
-        .iter()
-        .filter_map(|id| {
-            Some((
-                ids::segment_after(id, "subscriptions")?,
-                ids::segment_after(id, "resourceGroups")?,
-            ))
-        })
-        .filter(|(s, rg)| ids::is_guid(s) && ids::is_safe_path(&format!("/{rg}")))
-        .map(|(s, rg)| (s.to_ascii_lowercase(), rg.to_ascii_lowercase()))
-        .collect();
-    groups.sort();
-    groups.dedup();
+    let groups = crate::collect::vault_groups(&vault_ids);
     collector.step(&format!(
         "{} vaults, {} workspaces, role assignments",
         vault_ids.len(),

@@ -156,15 +156,6 @@ impl ScopeGap {
     }
 }
 
-const STATUSES: [Status; 6] = [
-    Status::Confirmed,
-    Status::Likely,
-    Status::Possible,
-    Status::Inconclusive,
-    Status::Unlikely,
-    Status::RuledOut,
-];
-
 impl Report {
     pub fn new(
         scope: &Scope,
@@ -179,7 +170,7 @@ impl Report {
                 .then_with(|| a.id.to_ascii_lowercase().cmp(&b.id.to_ascii_lowercase()))
         });
         let mut by_top_status: BTreeMap<&'static str, usize> =
-            STATUSES.iter().map(|s| (s.as_str(), 0)).collect();
+            Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
         for w in &workloads {
             *by_top_status.entry(w.top_status().as_str()).or_default() += 1;
         }

@@ -289,12 +289,7 @@ impl<'a> Builder<'a> {
 
     fn read_vaults(&mut self, s: &mut Snapshot, w: &Workload) {
         s.kv_refs = KvReference::all_of(w);
-        let names: BTreeSet<String> = s
-            .kv_refs
-            .iter()
-            .filter_map(|r| r.parsed.as_ref().ok())
-            .map(|p| p.vault.clone())
-            .collect();
+        let names = KvReference::vault_names(&s.kv_refs);
         if names.is_empty() {
             return;
         }

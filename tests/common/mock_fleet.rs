@@ -72,15 +72,7 @@ impl MockFleet {
     }
 
     pub fn env(&self) -> Vec<(String, String)> {
-        let base = self.server.uri();
-        vec![
-            ("KVDIAG_ARM_ENDPOINT".into(), format!("{base}/arm")),
-            ("KVDIAG_LOG_ANALYTICS_ENDPOINT".into(), format!("{base}/la")),
-            (
-                "KVDIAG_KEYVAULT_ENDPOINT".into(),
-                format!("{base}/kv/{{vault}}"),
-            ),
-        ]
+        super::mock_azure::env_for(&self.server.uri())
     }
 
     pub fn set_latency(&self, latency: Duration) {
@@ -372,12 +364,7 @@ impl Respond for Handler {
             state.violations.push(format!("{}: no token", seen.line()));
         }
         if seen.service == "keyvault" && !seen.authorized {
-            return ResponseTemplate::new(401)
-                .insert_header(
-                    "www-authenticate",
-                    r#"Bearer authorization="https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47", resource="https://vault.azure.net""#,
-                )
-                .set_delay(latency);
+            return super::mock_azure::challenge().set_delay(latency);
         }
         if seen.method == "POST"
             && seen
@@ -411,20 +398,7 @@ impl Respond for Handler {
                 .set_body_json(json!({"error": {"code": "NotInFixture", "message": seen.line()}}))
                 .set_delay(latency);
         };
-        let status = recorded["status"].as_u64().unwrap_or(200) as u16;
-        let mut answer = ResponseTemplate::new(status).set_delay(latency);
-        if let Some(headers) = recorded["headers"].as_object() {
-            for (k, v) in headers {
-                if let Some(v) = v.as_str() {
-                    answer = answer.insert_header(k.as_str(), v);
-                }
-            }
-        }
-        match &recorded["body"] {
-            Value::Null => answer,
-            Value::String(text) => answer.set_body_raw(text.clone(), "text/plain"),
-            body => answer.set_body_json(body),
-        }
+        super::mock_azure::answer(&recorded, latency)
     }
 }
 
