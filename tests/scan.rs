@@ -601,3 +601,61 @@ async fn a_group_assigned_at_a_secret_is_asked_of_arm_at_that_secret() {
     assert_eq!(w["hypotheses"][0]["id"], "keyvault_access");
     assert_eq!(w["hypotheses"][0]["status"], "confirmed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scope_flags_become_resource_graph_scopes() {
+    let (mock, az) = generated(10).await;
+    let sub = fleet_gen::subscription(0);
+    let cases: [(&[&str], &str); 3] = [
+        (&["--management-group", "mg-platform"], "managementGroups"),
+        (
+            &["--subscription", &sub, "--rg", "rg-fleet"],
+            "subscriptions",
+        ),
+        (&[], ""),
+    ];
+    for (flags, key) in cases {
+        let before = mock.graph_bodies().len();
+        let mut args = vec!["--as-of", AS_OF];
+        args.extend_from_slice(flags);
+        let r = report(&scan(&mock, &az, &args).await);
+        assert_eq!(r["summary"]["workloads"], 10, "{flags:?}");
+        let first = &mock.graph_bodies()[before];
+        let options = &first["options"];
+        assert_eq!(options["$top"], 1000);
+        assert_eq!(options["resultFormat"], "objectArray");
+        assert!(
+            first["query"]
+                .as_str()
+                .unwrap()
+                .ends_with("| order by id asc")
+        );
+        match key {
+            "managementGroups" => {
+                assert_eq!(
+                    first["managementGroups"],
+                    serde_json::json!(["mg-platform"])
+                );
+                assert_eq!(r["scope"]["management_group"], "mg-platform");
+            }
+            "subscriptions" => {
+                assert_eq!(first["subscriptions"], serde_json::json!([sub]));
+                assert!(
+                    first["query"]
+                        .as_str()
+                        .unwrap()
+                        .contains("resourceGroup =~ 'rg-fleet'")
+                );
+                assert_eq!(r["scope"]["resource_group"], "rg-fleet");
+            }
+            _ => {
+                assert!(
+                    first.get("subscriptions").is_none() && first.get("managementGroups").is_none()
+                );
+                assert_eq!(options["allowPartialScopes"], true);
+            }
+        }
+    }
+    let none = report(&scan(&mock, &az, &["--as-of", AS_OF, "--rg", "rg-elsewhere"]).await);
+    assert_eq!(none["summary"]["workloads"], 0);
+}
