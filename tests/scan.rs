@@ -406,7 +406,10 @@ async fn hostile_rows_and_tokens_are_never_followed() {
         .into_iter()
         .find(|r| r["type"] == "microsoft.app/containerapps")
         .unwrap();
-    let mut rows = vec![good.clone()];
+    // A row that carries a secret value (Resource Graph should never): it is not printed.
+    let mut leaky = good.clone();
+    leaky["properties"]["configuration"]["secrets"][0]["value"] = Value::from("kvdiag-canary-7d1e");
+    let mut rows = vec![leaky];
     for (id, name) in [
         (
             "/subscriptions/../resourceGroups/rg/providers/Microsoft.App/containerApps/x",
@@ -440,6 +443,7 @@ async fn hostile_rows_and_tokens_are_never_followed() {
         serde_json::json!({"totalRecords": 6, "count": 6, "resultTruncated": "false", "data": rows, "$skipToken": "again"}),
     );
     let out = scan(&mock, &az, &["--as-of", AS_OF]).await;
+    assert!(!common::text(&out.stdout).contains("kvdiag-canary-7d1e"));
     let r = report(&out);
     assert_valid(&r, "hostile scan");
     assert!(mock.violations().is_empty(), "{:?}", mock.violations());

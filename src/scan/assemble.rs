@@ -95,7 +95,10 @@ pub fn bundle_for(row: &Row, fleet: &Fleet) -> Bundle {
 /// make (revisions; version lists of versionless references), so those say "not read" instead
 /// of "missing from the bundle".
 pub fn snapshot_for(row: &Row, fleet: &Fleet) -> Snapshot {
-    let bundle = bundle_for(row, fleet);
+    let mut bundle = bundle_for(row, fleet);
+    // As `check` does: whatever a row held that is a value (Resource Graph should hold none)
+    // never reaches the snapshot.
+    crate::bundle::redact(&mut bundle);
     let mut snapshot = Snapshot::build(&bundle, Some(fleet.now));
     let not_collected = |gap: &crate::snapshot::Gap| {
         gap.status.is_none() && gap.why.starts_with("not in the evidence bundle")
