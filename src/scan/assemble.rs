@@ -193,40 +193,44 @@ fn environment(w: &Workload, row: &Row, fleet: &Fleet, out: &mut Vec<Response>) 
 /// The workspace's answer cut down to one workload's rows (at most 500, newest first, as
 /// `check`'s own query takes), keeping a partial-result error if the query had one.
 fn logs_of(body: &Value, row: &Row) -> Value {
-    let mut out = body.clone();
     let subject = match row.kind {
         WorkloadKind::App => ["ContainerAppName_s", "ContainerAppName"],
         WorkloadKind::Job => ["JobName_s", "JobName"],
     };
-    if let Some(table) = out.pointer_mut("/tables/0") {
-        let columns: Vec<String> = table
-            .get("columns")
-            .and_then(Value::as_array)
-            .map(|c| {
-                c.iter()
-                    .map(|c| {
-                        c.get("name")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_string()
-                    })
-                    .collect()
+    let Some(table) = body.pointer("/tables/0") else {
+        return body.clone();
+    };
+    let columns = table.get("columns").cloned().unwrap_or(Value::Null);
+    let names: Vec<&str> = columns
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| c.get("name").and_then(Value::as_str).unwrap_or(""))
+        .collect();
+    let at: Vec<usize> = subject
+        .iter()
+        .filter_map(|s| names.iter().position(|c| c.eq_ignore_ascii_case(s)))
+        .collect();
+    // Only this workload's rows are copied: a workspace's answer serves many workloads.
+    let rows: Vec<Value> = table
+        .get("rows")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            at.iter().any(|i| {
+                r.get(*i)
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(&row.name))
             })
-            .unwrap_or_default();
-        let at: Vec<usize> = subject
-            .iter()
-            .filter_map(|s| columns.iter().position(|c| c.eq_ignore_ascii_case(s)))
-            .collect();
-        if let Some(Value::Array(rows)) = table.get_mut("rows") {
-            rows.retain(|r| {
-                at.iter().any(|i| {
-                    r.get(*i)
-                        .and_then(Value::as_str)
-                        .is_some_and(|n| n.eq_ignore_ascii_case(&row.name))
-                })
-            });
-            rows.truncate(500);
-        }
+        })
+        .take(500)
+        .cloned()
+        .collect();
+    let mut out = json!({"tables": [{"name": table.get("name").cloned().unwrap_or(Value::Null), "columns": columns, "rows": rows}]});
+    // A partial result's error stays with every workload it may have cut short.
+    if let Some(error) = body.get("error") {
+        out["error"] = error.clone();
     }
     out
 }
