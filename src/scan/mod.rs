@@ -412,24 +412,8 @@ async fn gather(collector: &Collector, rows: &[Row], fleet: &mut Fleet) {
 
     // Stage 4: custom roles, then ARM for every principal without a direct grant, and the
     // version lists of pinned references the secret list cannot settle.
-    let custom: BTreeSet<String> = fleet
-        .assignments
-        .values()
-        .flatten()
-        .filter_map(|a| {
-            a.pointer("/properties/roleDefinitionId")
-                .and_then(Value::as_str)
-        })
-        .filter_map(ids::role_definition)
-        .filter(|id| roles::builtin(&ids::last_segment(id)).is_none())
-        .map(|id| id.to_string())
-        .collect();
-    fleet.role_definitions = join_all(
-        custom
-            .iter()
-            .map(|id| collector.read_planned(Request::role_definition(id.as_str()))),
-    )
-    .await;
+    let custom = custom_roles(fleet.assignments.values().flatten(), &BTreeSet::new());
+    fleet.role_definitions = read_roles(collector, &custom).await;
     let confirm = confirmations(&refs, rows, fleet);
     let pinned = pinned_versions(&refs, fleet);
     collector.step(&format!(
@@ -440,10 +424,51 @@ async fn gather(collector: &Collector, rows: &[Row], fleet: &mut Fleet) {
         join_all(confirm.into_iter().map(|r| collector.read_planned(r))),
         join_all(pinned.iter().map(|r| collector.read_versions(r))),
     );
+    // ARM's answers may name custom roles Resource Graph did not (a group's role, say).
+    let known: BTreeSet<String> = custom.iter().map(|id| ids::last_segment(id)).collect();
+    let more = custom_roles(
+        confirmed
+            .iter()
+            .filter(|r| r.ok())
+            .filter_map(|r| r.body.as_ref()?.get("value")?.as_array())
+            .flatten(),
+        &known,
+    );
+    fleet
+        .role_definitions
+        .extend(read_roles(collector, &more).await);
     for answer in confirmed.into_iter().chain(versions) {
         // A confirmation answers the role listings whatever else held.
         fleet.keep(answer);
     }
+}
+
+/// The role definitions assignments name that are not compiled in (nor in `known`, by GUID),
+/// once per GUID, by full id.
+fn custom_roles<'a>(
+    assignments: impl Iterator<Item = &'a Value>,
+    known: &BTreeSet<String>,
+) -> BTreeSet<String> {
+    let mut seen = known.clone();
+    assignments
+        .filter_map(|a| {
+            a.pointer("/properties/roleDefinitionId")
+                .and_then(Value::as_str)
+        })
+        .filter_map(ids::role_definition)
+        .filter(|id| {
+            let guid = ids::last_segment(id);
+            roles::builtin(&guid).is_none() && seen.insert(guid)
+        })
+        .collect()
+}
+
+async fn read_roles(collector: &Collector, ids: &BTreeSet<String>) -> Vec<Response> {
+    join_all(
+        ids.iter()
+            .map(|id| collector.read_planned(Request::role_definition(id.as_str()))),
+    )
+    .await
 }
 
 /// Role assignments at the vaults' scopes, in batches of vaults.
