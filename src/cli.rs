@@ -469,8 +469,19 @@ fn scan(args: ScanArgs) -> anyhow::Result<i32> {
         crate::bundle::write_file(path, sarif.as_bytes())
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     }
-    let text = crate::render::scan::render(&report, args.output, output_style());
-    write_stdout(text.as_bytes())?;
+    if args.output == crate::render::scan::ScanFormat::Json {
+        // Streamed: a large fleet's document is never held as one string.
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        if let Err(e) = report.write_json(&mut out).and_then(|()| out.flush())
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(e.into());
+        }
+    } else {
+        let text = crate::render::scan::render(&report, args.output, output_style());
+        write_stdout(text.as_bytes())?;
+    }
     Ok(report.exit_code(args.fail_on.into()))
 }
 

@@ -33,7 +33,8 @@ pub fn render(report: &Report, format: ScanFormat, style: Style) -> String {
 
 /// A workload's top entry when it is a cause (`possible` or stronger).
 fn cause(w: &Entry) -> Option<&Hypothesis> {
-    w.hypotheses
+    w.verdict
+        .hypotheses
         .first()
         .filter(|h| h.status <= Status::Possible)
 }
@@ -61,6 +62,7 @@ fn undecided(report: &Report) -> BTreeMap<&'static str, usize> {
     let mut by = BTreeMap::new();
     for w in &report.workloads {
         if let Some(h) = w
+            .verdict
             .hypotheses
             .first()
             .filter(|h| h.status == Status::Inconclusive)
@@ -238,7 +240,12 @@ fn sarif(report: &Report) -> String {
         .collect();
     let mut results = Vec::new();
     for w in &report.workloads {
-        for h in w.hypotheses.iter().filter(|h| h.status <= Status::Possible) {
+        for h in w
+            .verdict
+            .hypotheses
+            .iter()
+            .filter(|h| h.status <= Status::Possible)
+        {
             let mut text = format!("{} {}: {} ({})", w.kind, w.name, h.summary, h.status);
             for r in &h.remediation {
                 match &r.command {

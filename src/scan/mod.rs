@@ -97,16 +97,18 @@ pub struct Options {
 pub async fn scan(collector: &Collector, options: &Options) -> Report {
     let mut gaps = Vec::new();
     let mut fleet = Fleet::new(options.window.now, options.window.since);
-    let rows = workloads(collector, &options.scope, &mut gaps).await;
+    let mut rows = workloads(collector, &options.scope, &mut gaps).await;
     gather(collector, &rows, &mut fleet).await;
     collector.step(&format!("diagnosing {} workloads", rows.len()));
-    let mut entries: Vec<Entry> = rows
-        .iter()
-        .map(|row| {
-            let snapshot = assemble::snapshot_for(row, &fleet);
-            Entry::new(row, crate::checks::diagnose(&snapshot), false)
-        })
-        .collect();
+    let mut entries: Vec<Entry> = Vec::with_capacity(rows.len());
+    for row in rows.iter_mut() {
+        let snapshot = assemble::snapshot_for(row, &fleet);
+        entries.push(Entry::new(row, crate::checks::diagnose(&snapshot), false));
+        // A row is only needed once: what `--deep` needs (id, name, group) stays.
+        row.body = Value::Null;
+        row.workload = None;
+    }
+    drop(fleet);
     if options.deep {
         deep(collector, &mut entries, &rows, &options.window).await;
     }
@@ -712,7 +714,7 @@ async fn deep(collector: &Collector, entries: &mut [Entry], rows: &[Row], window
                     entries[i] = Entry::new(row, verdict, true);
                 }
             }
-            Err(e) => entries[i].gaps.push(crate::snapshot::Gap {
+            Err(e) => entries[i].verdict.gaps.push(crate::snapshot::Gap {
                 request: format!("--deep: GET {}", entries[i].id),
                 status: None,
                 why: e.to_string(),

@@ -6,8 +6,8 @@ use super::fleet::Row;
 use crate::bundle::Response;
 use crate::collect::Collector;
 use crate::plan::Kind;
-use crate::snapshot::{Gap, WorkloadKind};
-use crate::verdict::{Hypothesis, Status, Verdict};
+use crate::snapshot::WorkloadKind;
+use crate::verdict::{Status, Verdict};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
@@ -53,8 +53,9 @@ pub struct Requests {
     pub keyvault: usize,
 }
 
-/// One workload's verdict.
-#[derive(Debug, Clone, Serialize)]
+/// One workload's verdict. In JSON: `id`, `kind`, `name`, `resource_group`, `subscription`,
+/// `read`, then the verdict's `hypotheses` (v1 entries, ranked) and `gaps`.
+#[derive(Debug, Clone)]
 pub struct Entry {
     pub id: String,
     pub kind: &'static str,
@@ -63,11 +64,23 @@ pub struct Entry {
     pub subscription: String,
     /// `scan` (from the fleet's reads) or `deep` (read as `check` reads it).
     pub read: &'static str,
-    /// Verdict v1 entries, ranked.
-    pub hypotheses: Vec<Hypothesis>,
-    pub gaps: Vec<Gap>,
-    #[serde(skip)]
     pub verdict: Verdict,
+}
+
+impl Serialize for Entry {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Entry", 8)?;
+        s.serialize_field("id", &self.id)?;
+        s.serialize_field("kind", self.kind)?;
+        s.serialize_field("name", &self.name)?;
+        s.serialize_field("resource_group", &self.resource_group)?;
+        s.serialize_field("subscription", &self.subscription)?;
+        s.serialize_field("read", self.read)?;
+        s.serialize_field("hypotheses", &self.verdict.hypotheses)?;
+        s.serialize_field("gaps", &self.verdict.gaps)?;
+        s.end()
+    }
 }
 
 impl Entry {
@@ -90,8 +103,6 @@ impl Entry {
             resource_group: row.resource_group.clone(),
             subscription: row.subscription.clone(),
             read: if deep { "deep" } else { "scan" },
-            hypotheses: verdict.hypotheses.clone(),
-            gaps: verdict.gaps.clone(),
             verdict,
         }
     }
@@ -221,5 +232,12 @@ impl Report {
         let mut text = serde_json::to_string_pretty(self).expect("a report serializes");
         text.push('\n');
         text
+    }
+
+    /// The JSON document written as it is serialized (a large fleet's report is never held as
+    /// one string).
+    pub fn write_json(&self, out: &mut impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        out.write_all(b"\n")
     }
 }

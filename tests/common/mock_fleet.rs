@@ -169,7 +169,21 @@ fn text_of(row: &Value, key: &str) -> String {
 fn select(data: &FleetData, body: &Value) -> Vec<Value> {
     let query = body["query"].as_str().unwrap_or("");
     let mut rows: Vec<Value> = if query.trim_start().starts_with("authorizationresources") {
-        data.authorization.clone()
+        // `scope in~ (…) or tostring(split(scope, '/secrets/')[0]) in~ (…)`.
+        let scopes = quoted_after(query, "where scope in~").unwrap_or_default();
+        let vaults = quoted_after(query, "[0]) in~").unwrap_or_default();
+        data.authorization
+            .iter()
+            .filter(|r| {
+                let scope = r["properties"]["scope"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
+                let vault = scope.split("/secrets/").next().unwrap_or("").to_string();
+                scopes.contains(&scope) || vaults.contains(&vault)
+            })
+            .cloned()
+            .collect()
     } else {
         let types = quoted_after(query, "type in~")
             .or_else(|| quoted_after(query, "type =~"))
