@@ -31,6 +31,9 @@ pub enum Command {
     /// Read the evidence from Azure into a redacted bundle that `check --from` replays.
     #[command(after_help = COLLECT_HELP)]
     Collect(CollectArgs),
+    /// Diagnose every Container App and job in subscriptions, a management group or the tenant (Azure Resource Graph).
+    #[command(after_help = SCAN_HELP)]
+    Scan(ScanArgs),
     /// Check Container Apps YAML or ARM templates before they deploy (CI gate; SARIF for code scanning).
     #[command(after_help = LINT_HELP)]
     Lint(LintArgs),
@@ -70,6 +73,23 @@ throttling state dropped; it never holds a token or a secret value.
 Exit codes:
   0  the bundle was written (reads that failed are recorded in it as gaps)
   2  usage, input or credential error (unknown app, resource group or subscription, no credential)";
+
+const SCAN_HELP: &str = "\
+Examples:
+  kvdiag scan                                        # every subscription the credential can read
+  kvdiag scan --subscription 3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90 --rg rg-orders -o json
+  kvdiag scan --management-group platform -o sarif > kvdiag-scan.sarif
+  kvdiag scan --deep -o markdown --sarif kvdiag-scan.sarif >> \"$GITHUB_STEP_SUMMARY\"
+
+Reads grow with Resource Graph pages, vaults, workspaces and subscriptions, not with apps
+(docs/scan.md). Revisions are not in Resource Graph: without --deep, stale_revision says what it
+could not see; --deep reads every workload the scan could not clear as `check` does.
+
+Exit codes:
+  0  nothing found in any workload, and every workload and page could be read
+  1  a cause at or above --fail-on was found in at least one workload
+  2  usage or credential error
+  3  some workload's evidence (or a page of the scope) could not be read enough to decide";
 
 const LINT_HELP: &str = "\
 Examples:
@@ -173,6 +193,48 @@ pub struct CheckArgs {
     /// live reads end their log and activity windows there.
     #[arg(long, value_name = "RFC3339")]
     pub as_of: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// A subscription to scan (repeat for several) [default: every subscription the credential
+    /// can read].
+    #[arg(
+        long,
+        short = 's',
+        value_name = "ID",
+        conflicts_with = "management_group"
+    )]
+    pub subscription: Vec<String>,
+    /// A management group to scan (its id, the name in its resource id).
+    #[arg(long, value_name = "ID")]
+    pub management_group: Option<String>,
+    /// Only this resource group (by name, in every subscription scanned).
+    #[arg(
+        long = "rg",
+        short = 'g',
+        visible_alias = "resource-group",
+        value_name = "RG"
+    )]
+    pub resource_group: Option<String>,
+    /// Also read every workload the scan could not clear as `check` does (revisions included).
+    #[arg(long)]
+    pub deep: bool,
+    #[command(flatten)]
+    pub live: LiveArgs,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = crate::render::scan::ScanFormat::Table)]
+    pub output: crate::render::scan::ScanFormat,
+    /// Exit 1 when a hypothesis of any workload is at least this strong.
+    #[arg(long, value_enum, default_value_t = FailOn::Likely)]
+    pub fail_on: FailOn,
+    /// Decide as of this moment (RFC 3339) instead of now; the log and activity windows end there.
+    #[arg(long, value_name = "RFC3339")]
+    pub as_of: Option<String>,
+    /// Also write the SARIF log to FILE (one scan, two reports: e.g. markdown on stdout for a CI
+    /// step summary and SARIF for code scanning).
+    #[arg(long, value_name = "FILE")]
+    pub sarif: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -358,6 +420,7 @@ fn run(cli: Cli) -> anyhow::Result<i32> {
             runtime()?.block_on(crate::mcp::serve(live))?;
             Ok(0)
         }
+        Command::Scan(args) => scan(args),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(
@@ -425,6 +488,55 @@ fn check(args: CheckArgs) -> anyhow::Result<i32> {
     let style = output_style();
     write_stdout(render::render(&checked.verdict, args.output, style).as_bytes())?;
     Ok(checked.exit_code)
+}
+
+fn scan(args: ScanArgs) -> anyhow::Result<i32> {
+    let env = |key: &str| std::env::var(key).ok();
+    let live = live_settings(&args.live, &env);
+    let request = pipeline::ScanRequest {
+        scope: crate::scan::Scope {
+            subscriptions: args.subscription.clone(),
+            management_group: args.management_group.clone(),
+            resource_group: args.resource_group.clone(),
+        },
+        deep: args.deep,
+        as_of: args.as_of.clone(),
+    };
+    let report = runtime()?.block_on(pipeline::scan(
+        &request,
+        &live,
+        &CredentialPool::default(),
+        &env,
+    ))?;
+    if args.live.verbose {
+        eprintln!(
+            "kvdiag: {} HTTP requests for {} workloads",
+            report.summary.requests.total, report.summary.workloads
+        );
+    }
+    if let Some(path) = &args.sarif {
+        let sarif = crate::render::scan::render(
+            &report,
+            crate::render::scan::ScanFormat::Sarif,
+            output_style(),
+        );
+        crate::bundle::write_file(path, sarif.as_bytes())
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    }
+    if args.output == crate::render::scan::ScanFormat::Json {
+        // Streamed: a large fleet's document is never held as one string.
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        if let Err(e) = report.write_json(&mut out).and_then(|()| out.flush())
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            return Err(e.into());
+        }
+    } else {
+        let text = crate::render::scan::render(&report, args.output, output_style());
+        write_stdout(text.as_bytes())?;
+    }
+    Ok(report.exit_code(args.fail_on.into()))
 }
 
 fn collect(args: CollectArgs) -> anyhow::Result<i32> {

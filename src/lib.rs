@@ -29,6 +29,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod refusals;
 pub mod render;
+pub mod scan;
 pub mod snapshot;
 pub mod timeline;
 pub mod verdict;

@@ -88,14 +88,17 @@ pub struct CredentialPool {
 
 impl CredentialPool {
     /// The credential for `subscription`, built on first use.
+    /// `None` for a run without a subscription (a tenant-wide scan): the credential's own
+    /// default tenant.
     pub fn get(
         &self,
         live: &LiveSettings,
-        subscription: &str,
+        subscription: Option<&str>,
         env: Env<'_>,
     ) -> Result<Arc<Credentials>, RunError> {
+        let key = subscription.unwrap_or_default();
         let mut pool = self.by_subscription.lock().expect("credential pool lock");
-        if let Some(credentials) = pool.get(subscription) {
+        if let Some(credentials) = pool.get(key) {
             return Ok(credentials.clone());
         }
         let disk = live
@@ -104,9 +107,9 @@ impl CredentialPool {
             .flatten()
             .map(|dir| TokenCache::at(&dir));
         let credentials =
-            Credentials::with_token_cache(live.auth, live.cloud, Some(subscription), env, disk)
+            Credentials::with_token_cache(live.auth, live.cloud, subscription, env, disk)
                 .map_err(RunError::Input)?;
-        pool.insert(subscription.to_string(), credentials.clone());
+        pool.insert(key.to_string(), credentials.clone());
         Ok(credentials)
     }
 }
@@ -179,7 +182,7 @@ pub async fn read_azure(
         environment: target.environment.clone(),
     };
     collect::validate(&target).map_err(RunError::Input)?;
-    let collector = collector(live, &subscription, pool, env)?;
+    let collector = collector(live, Some(&subscription), pool, env)?;
     let window = window(
         as_of.unwrap_or_else(time::OffsetDateTime::now_utc),
         live.since,
@@ -240,7 +243,7 @@ pub fn window(now: time::OffsetDateTime, since: Duration) -> Result<Window, RunE
 /// the subscription, and one session bounding the whole run (`--timeout`, `--parallel`).
 fn collector(
     live: &LiveSettings,
-    subscription: &str,
+    subscription: Option<&str>,
     pool: &CredentialPool,
     env: Env<'_>,
 ) -> Result<Collector, RunError> {
@@ -254,6 +257,54 @@ fn collector(
         progress,
     );
     Ok(Collector::new(&credentials, endpoints, session))
+}
+
+/// What to scan (the `scan` flags but the output format).
+#[derive(Debug, Clone)]
+pub struct ScanRequest {
+    pub scope: crate::scan::Scope,
+    pub deep: bool,
+    pub as_of: Option<String>,
+}
+
+/// `scan`: every app and job in scope, each diagnosed by the same checkers as `check`.
+pub async fn scan(
+    request: &ScanRequest,
+    live: &LiveSettings,
+    pool: &CredentialPool,
+    env: Env<'_>,
+) -> Result<crate::scan::Report, RunError> {
+    let as_of = parse_as_of(request.as_of.as_deref())?;
+    let scope = &request.scope;
+    for id in &scope.subscriptions {
+        if !collect::is_guid(id) {
+            return Err(RunError::Input(format!(
+                "--subscription '{id}' is not a subscription id (a GUID)"
+            )));
+        }
+    }
+    if let Some(group) = &scope.management_group
+        && !crate::azure::ids::is_safe_path(&format!("/{group}"))
+    {
+        return Err(RunError::Input(format!(
+            "--management-group '{group}' is not a management group id"
+        )));
+    }
+    let collector = collector(
+        live,
+        scope.subscriptions.first().map(String::as_str),
+        pool,
+        env,
+    )?;
+    let options = crate::scan::Options {
+        scope: scope.clone(),
+        window: window(
+            as_of.unwrap_or_else(time::OffsetDateTime::now_utc),
+            live.since,
+        )?,
+        deep: request.deep,
+    };
+    Ok(crate::scan::scan(&collector, &options).await)
 }
 
 /// What to lint and how (the `lint` flags but the output format).
@@ -336,7 +387,7 @@ async fn lint_live(
 ) -> Result<(), RunError> {
     let subscription =
         collect::subscription(target.subscription.as_deref(), env).map_err(RunError::Input)?;
-    let collector = collector(live, &subscription, pool, env)?;
+    let collector = collector(live, Some(&subscription), pool, env)?;
     let window = window(time::OffsetDateTime::now_utc(), live.since)?;
     let name = target.app.as_deref().or(target.job.as_deref());
     for (report, text) in files.iter_mut().zip(texts) {

@@ -64,6 +64,13 @@ pub enum Kind {
     SystemLogs,
     AppActivity,
     GroupActivity,
+    // `kvdiag scan` (docs/scan.md): reads whose cost grows with pages, vaults, workspaces and
+    // subscriptions, never with workloads.
+    FleetResources,
+    FleetRoleAssignments,
+    VaultSecretList,
+    WorkspaceLogs,
+    FleetActivity,
 }
 
 /// What one kind of read is, for people and for the guard.
@@ -280,6 +287,58 @@ pub static PLAN: &[Spec] = &[
         needs: "Microsoft.Insights/eventtypes/values/read (Reader or Monitoring Reader on the resource group)",
         why: "once per resource group holding a referenced vault: role assignments created or deleted at the vault, its secrets or the group, and Key Vault writes (the API cannot filter by a role assignment's scope)",
     },
+    Spec {
+        kind: Kind::FleetResources,
+        service: Service::Arm,
+        method: "POST",
+        path: RESOURCE_GRAPH,
+        api_version: Some(api::GRAPH),
+        filter: None,
+        needs: "Reader on the subscriptions or management group scanned (Resource Graph returns only what you can read)",
+        why: "scan: every app and job in scope, then by batches of ids or names their environments, user-assigned identities and vaults (`$skipToken` pages of 1,000)",
+    },
+    Spec {
+        kind: Kind::FleetRoleAssignments,
+        service: Service::Arm,
+        method: "POST",
+        path: RESOURCE_GRAPH,
+        api_version: Some(api::GRAPH),
+        filter: None,
+        needs: "Microsoft.Authorization/roleAssignments/read at the vaults' scopes (Reader)",
+        why: "scan: role assignments at the referenced vaults, their secrets, groups and subscriptions (`authorizationresources`; no group expansion)",
+    },
+    Spec {
+        kind: Kind::VaultSecretList,
+        service: Service::Arm,
+        method: "GET",
+        path: "{vault}/secrets",
+        api_version: Some(api::KEYVAULT_ARM),
+        filter: None,
+        needs: "Microsoft.KeyVault/vaults/secrets/read (Reader on the vault)",
+        why: "scan: once per vault, every secret's current-version metadata (never a value; ARM, so no network path to the vault is needed)",
+    },
+    Spec {
+        kind: Kind::WorkspaceLogs,
+        service: Service::LogAnalytics,
+        method: "POST",
+        path: "/v1/workspaces/{customerId}/query",
+        api_version: None,
+        filter: None,
+        needs: "Microsoft.OperationalInsights/workspaces/query/read (Log Analytics Reader on the workspace)",
+        why: "scan: once per workspace, the latest occurrence of each system-log line of every app and job it serves",
+    },
+    Spec {
+        kind: Kind::FleetActivity,
+        service: Service::Arm,
+        method: "GET",
+        path: "/subscriptions/{s}/providers/Microsoft.Insights/eventtypes/management/values",
+        api_version: Some(api::ACTIVITY),
+        filter: Some(
+            "eventTimestamp ge '{start}' and eventTimestamp le '{now}' and resourceProvider eq 'Microsoft.App'",
+        ),
+        needs: "Microsoft.Insights/eventtypes/values/read (Reader or Monitoring Reader on the subscription)",
+        why: "scan: once per subscription, writes on Container Apps resources and their failures",
+    },
 ];
 
 impl Kind {
@@ -303,6 +362,15 @@ pub struct Request {
     pub body: Option<Value>,
     /// Said after the request line when the read is missing (`(system logs)`).
     pub note: Option<String>,
+}
+
+/// Where a Resource Graph query looks: the subscriptions given, one management group, or every
+/// subscription the caller can read (no scope in the body).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GraphScope {
+    Subscriptions(Vec<String>),
+    ManagementGroup(String),
+    Tenant,
 }
 
 /// A window of time, as RFC 3339 strings: `(start, now)`.
@@ -478,6 +546,78 @@ impl Request {
 
     pub fn spec(&self) -> &'static Spec {
         self.kind.spec()
+    }
+
+    /// A Resource Graph query (`kind` is [`Kind::FleetResources`] or
+    /// [`Kind::FleetRoleAssignments`]) over `scope`, one page: `skip_token` continues a list.
+    /// Every page is at most 1,000 rows, ordered by `id`, in `objectArray` form.
+    pub fn graph(
+        kind: Kind,
+        query: String,
+        scope: &GraphScope,
+        skip_token: Option<&str>,
+    ) -> Request {
+        let mut options = json!({"$top": 1000, "resultFormat": "objectArray"});
+        if let Some(token) = skip_token {
+            options["$skipToken"] = json!(token);
+        }
+        let mut body = json!({"query": query});
+        match scope {
+            GraphScope::Subscriptions(subscriptions) => {
+                body["subscriptions"] = json!(subscriptions);
+            }
+            GraphScope::ManagementGroup(group) => {
+                body["managementGroups"] = json!([group]);
+                options["allowPartialScopes"] = json!(true);
+            }
+            GraphScope::Tenant => {
+                options["allowPartialScopes"] = json!(true);
+            }
+        }
+        if kind == Kind::FleetRoleAssignments {
+            options["authorizationScopeFilter"] = json!("AtScopeAboveAndBelow");
+        }
+        body["options"] = options;
+        let mut r = Request::new(kind, RESOURCE_GRAPH);
+        r.body = Some(body);
+        r
+    }
+
+    /// Every secret of a vault (ARM, metadata of each current version).
+    pub fn vault_secret_list(vault_id: &str) -> Request {
+        Request::new(Kind::VaultSecretList, format!("{vault_id}/secrets"))
+    }
+
+    /// One system-log query for every named app and job of a workspace.
+    pub fn workspace_logs(
+        workspace: &str,
+        apps: &[String],
+        jobs: &[String],
+        span: Span<'_>,
+    ) -> Request {
+        let mut r = Request::new(
+            Kind::WorkspaceLogs,
+            format!("/v1/workspaces/{workspace}/query"),
+        )
+        .noted("system logs of the workspace's apps and jobs".into());
+        let (start, now) = span;
+        r.body = Some(json!({
+            "query": crate::kql::fleet_system_logs(apps, jobs),
+            "timespan": format!("{start}/{now}"),
+        }));
+        r
+    }
+
+    /// Writes on every Microsoft.App resource of a subscription within the span.
+    pub fn fleet_activity(subscription: &str, span: Span<'_>) -> Request {
+        let mut r = Request::activity(
+            Kind::FleetActivity,
+            subscription,
+            "resourceProvider eq 'Microsoft.App'".into(),
+            Some(span),
+        );
+        r.kind = Kind::FleetActivity;
+        r
     }
 
     pub fn service(&self) -> Service {

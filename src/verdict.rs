@@ -35,6 +35,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, strongest first.
+    pub const ALL: [Status; 6] = [
+        Status::Confirmed,
+        Status::Likely,
+        Status::Possible,
+        Status::Inconclusive,
+        Status::Unlikely,
+        Status::RuledOut,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Confirmed => "confirmed",

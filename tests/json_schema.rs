@@ -146,15 +146,7 @@ fn the_schema_enums_are_the_code_s() {
         enum_of(&verdict, "/$defs/hypothesis/properties/id/enum"),
         ids
     );
-    let statuses = [
-        Status::Confirmed,
-        Status::Likely,
-        Status::Possible,
-        Status::Inconclusive,
-        Status::Unlikely,
-        Status::RuledOut,
-    ];
-    let statuses: Vec<String> = statuses
+    let statuses: Vec<String> = Status::ALL
         .iter()
         .map(|s| serde_json::to_value(s).unwrap().as_str().unwrap().into())
         .collect();

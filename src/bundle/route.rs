@@ -53,6 +53,10 @@ pub enum Route {
         host: String,
         secret: String,
     },
+    /// Every secret of a vault (ARM, `kvdiag scan`).
+    VaultSecretList {
+        vault_id: String,
+    },
     RoleAssignments {
         scope: String,
         principal: Option<String>,
@@ -110,6 +114,7 @@ impl Route {
             Route::VaultList { .. } => Kind::VaultList,
             Route::VaultSecret { .. } => Kind::VaultSecret,
             Route::SecretVersions { .. } => Kind::SecretVersions,
+            Route::VaultSecretList { .. } => Kind::VaultSecretList,
             Route::RoleAssignments { .. } => Kind::RoleAssignments,
             Route::RoleDefinition { .. } => Kind::RoleDefinition,
             Route::DenyAssignments { .. } => Kind::DenyAssignments,
@@ -228,6 +233,9 @@ fn route_arm(path: &str, response: &Response) -> Route {
                     id,
                     name: name.to_string(),
                 },
+                ("microsoft.keyvault", "vaults", ["secrets"]) => {
+                    Route::VaultSecretList { vault_id: id }
+                }
                 ("microsoft.keyvault", "vaults", ["secrets", secret]) => Route::VaultSecret {
                     vault_id: id,
                     secret: secret.to_string(),
@@ -274,6 +282,7 @@ mod tests {
             (arm("/subscriptions/S/resourceGroups/RG/providers/Microsoft.App/containerApps/App/", ""), Route::App { id: "/subscriptions/s/resourcegroups/rg/providers/microsoft.app/containerapps/app".into() }),
             (arm(VAULT, ""), Route::Vault { id: v.into(), name: "kv".into() }),
             (arm(&format!("{VAULT}/secrets/Db"), ""), Route::VaultSecret { vault_id: v.into(), secret: "db".into() }),
+            (arm(&format!("{VAULT}/secrets"), ""), Route::VaultSecretList { vault_id: v.into() }),
             (
                 arm(&format!("{VAULT}/secrets/db/providers/Microsoft.Authorization/roleAssignments"), "api-version=2022-04-01&$filter=atScope() and assignedTo('ABC')"),
                 Route::RoleAssignments { scope: format!("{v}/secrets/db"), principal: Some("abc".into()) },

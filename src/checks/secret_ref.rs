@@ -18,13 +18,14 @@
 //! is `confirmed` while the secret is still undefined and no later write succeeded.
 //!
 //! **Cannot see.** Failed writes older than `--since`; Dapr component and EasyAuth secret
-//! references.
+//! references. Without the revision list (a gap, or `kvdiag scan` without `--deep`) it cannot
+//! see revisions' own templates, so it says `unlikely` at most, never `ruled_out`.
 
 use super::refused::{Origin, Refused};
 use super::{CheckerId, Tally, commands, quoted};
 use crate::logs::LogEvent;
 use crate::refusals::Refusal;
-use crate::snapshot::{SecretRefSite, SiteKind, Snapshot, Workload};
+use crate::snapshot::{Read, SecretRefSite, SiteKind, Snapshot, Workload, WorkloadKind};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
 
 pub const ID: CheckerId = CheckerId::SecretRef;
@@ -179,7 +180,20 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
     } else {
         "every secretRef names a defined secret".to_string()
     };
-    Some(tally.finish((Status::RuledOut, &empty), ""))
+    let mut h = tally.finish((Status::RuledOut, &empty), "");
+    // Without the revisions, an active or failed revision's own secretRefs are unseen: the
+    // current template alone cannot rule this out (`kvdiag scan` reads no revisions).
+    if workload.kind == WorkloadKind::App
+        && matches!(snapshot.revisions, Read::NotRead(_) | Read::Unavailable(_))
+        && h.status == Status::RuledOut
+    {
+        h.status = Status::Unlikely;
+        h.evidence.push(Evidence::weakens(
+            "the revisions were not read: the secretRefs of active and failed revisions are not seen",
+            "revisions",
+        ));
+    }
+    Some(h)
 }
 
 /// A write or revision Azure refused because a secretRef names no secret, or a secret has

@@ -4,9 +4,8 @@
 
 use super::{
     CollectError, Collector, Window, environment_id, is_guid, kind_word, stop_if_pointless,
-    vault_secrets,
+    vault_groups, vault_secrets,
 };
-use crate::azure::ids;
 use crate::azure::time::display;
 use crate::bundle::{BUNDLE_VERSION, Bundle, Response, Target};
 use crate::plan::Request;
@@ -273,18 +272,7 @@ impl Collector {
         vault_ids: &[String],
         window: &Window,
     ) -> Vec<Response> {
-        let mut groups: Vec<(String, String)> = vault_ids
-            .iter()
-            .filter_map(|id| {
-                Some((
-                    ids::segment_after(id, "subscriptions")?,
-                    ids::segment_after(id, "resourceGroups")?,
-                ))
-            })
-            .filter(|(s, rg)| is_guid(s) && ids::is_safe_path(&format!("/{rg}")))
-            .collect();
-        groups.sort_by_key(|(s, rg)| (s.to_ascii_lowercase(), rg.to_ascii_lowercase()));
-        groups.dedup_by_key(|(s, rg)| (s.to_ascii_lowercase(), rg.to_ascii_lowercase()));
+        let groups = vault_groups(vault_ids);
         let (start, now) = window.span();
         join_all(groups.iter().map(|(subscription, group)| {
             self.send(Request::group_activity(

@@ -170,7 +170,8 @@ fn planned_shape(route: &Route, path: &str) -> bool {
         | Route::JobExecutions { .. }
         | Route::UserAssignedIdentity { .. }
         | Route::Vault { .. }
-        | Route::VaultSecret { .. } => ids::is_guid(s[1]),
+        | Route::VaultSecret { .. }
+        | Route::VaultSecretList { .. } => ids::is_guid(s[1]),
         Route::VaultList { .. } => {
             matches!(s.as_slice(), ["subscriptions", sub, "providers", "microsoft.keyvault", "vaults"] if ids::is_guid(sub))
         }
@@ -234,6 +235,7 @@ mod tests {
             ),
             vault(""),
             vault("/secrets/db"),
+            vault("/secrets"),
             vault("/providers/Microsoft.Authorization/roleAssignments"),
             vault("/secrets/db/providers/Microsoft.Authorization/roleAssignments"),
             vault("/providers/Microsoft.Authorization/denyAssignments"),
@@ -290,6 +292,9 @@ mod tests {
             ("GET", "/providers/Microsoft.ResourceGraph/resources".to_string()),
             ("GET", format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Authorization/roleAssignments")),
             ("GET", format!("/kv/x/providers/Microsoft.Authorization/roleDefinitions/{SUB}")),
+            ("POST", vault("/secrets")),
+            ("GET", vault("/secrets/db/versions")),
+            ("GET", "/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv/secrets".to_string()),
         ] {
             assert!(
                 check(Service::Arm, method, &arm(&path), &base()).is_err(),

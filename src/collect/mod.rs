@@ -22,6 +22,7 @@
 mod auth;
 mod deployed;
 mod endpoints;
+mod fleet;
 mod guard;
 mod http;
 mod keyvault;
@@ -35,7 +36,9 @@ pub mod token_cache;
 
 pub use auth::{AuthMode, Credentials, RunCredentials};
 pub use endpoints::{Cloud, Endpoints};
+pub use fleet::{Counts, GraphList};
 pub use http::MAX_BODY_BYTES;
+pub use keyvault::is_vault_host;
 pub use planned::PlannedEvidence;
 pub use progress::Progress;
 pub use session::{DEFAULT_PARALLELISM, Session};
@@ -74,6 +77,9 @@ pub struct Collector {
     rest: Rest,
     keyvault: KeyVault,
     session: Arc<Session>,
+    /// `kvdiag scan`: the Resource Graph quota and the requests sent, by service.
+    pacer: Arc<fleet::Pacer>,
+    counts: Arc<fleet::Counts>,
 }
 
 /// What a run looks at: the target, the moment it decides as of, and the log/activity window.
@@ -127,6 +133,8 @@ impl Collector {
             credentials,
             endpoints,
             session,
+            pacer: Arc::default(),
+            counts: Arc::default(),
         }
     }
 
@@ -373,9 +381,28 @@ fn vault_ids(response: &Response, pointer: &str) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// `(subscription, resource group)` of each vault, once each (compared without case, spelled as
+/// first seen): the groups whose activity log holds the vaults' role and Key Vault changes. A
+/// group becomes a path only when the subscription is a GUID and the name a plain segment.
+pub fn vault_groups(vault_ids: &[String]) -> Vec<(String, String)> {
+    let mut groups: Vec<(String, String)> = vault_ids
+        .iter()
+        .filter_map(|id| {
+            Some((
+                ids::segment_after(id, "subscriptions")?,
+                ids::segment_after(id, "resourceGroups")?,
+            ))
+        })
+        .filter(|(s, rg)| is_guid(s) && ids::is_safe_path(&format!("/{rg}")))
+        .collect();
+    groups.sort_by_key(|(s, rg)| (s.to_ascii_lowercase(), rg.to_ascii_lowercase()));
+    groups.dedup_by_key(|(s, rg)| (s.to_ascii_lowercase(), rg.to_ascii_lowercase()));
+    groups
+}
+
 /// The app's environment id, when it is one (an id from an answer becomes a path only when it
 /// names a resource of the expected type).
-fn environment_id(id: &str) -> Option<String> {
+pub fn environment_id(id: &str) -> Option<String> {
     ids::resource_of_type(id, "Microsoft.App", "managedEnvironments")
 }
 

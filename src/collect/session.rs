@@ -196,14 +196,21 @@ fn retryable(response: &Response) -> bool {
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 
 /// `Retry-After` as seconds or as an HTTP date (RFC 9110), at most [`MAX_RETRY_AFTER`]; a date
-/// in the past means now.
+/// in the past means now. Without it, Resource Graph's `x-ms-user-quota-resets-after`
+/// (`hh:mm:ss`, docs/azure.md#resource-graph-and-fleet-reads) says when a 429 may be retried.
 fn retry_after(response: &Response, now: OffsetDateTime) -> Option<Duration> {
     let headers = response.headers.as_ref()?;
-    let value = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))?
-        .1
-        .trim();
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim())
+    };
+    let Some(value) = header("retry-after") else {
+        return header("x-ms-user-quota-resets-after")
+            .and_then(super::fleet::hms)
+            .map(|d| d.min(MAX_RETRY_AFTER));
+    };
     let wait = match value.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),
         Err(_) => {
@@ -268,6 +275,12 @@ mod tests {
             Some(Duration::from_secs(60))
         );
         assert_eq!(wait("soon"), None);
+        let mut quota = answer(Some(429), None, None);
+        quota.headers = Some(BTreeMap::from([(
+            "x-ms-user-quota-resets-after".to_string(),
+            "00:00:03".to_string(),
+        )]));
+        assert_eq!(retry_after(&quota, now), Some(Duration::from_secs(3)));
         assert_eq!(wait("-5"), None);
     }
 

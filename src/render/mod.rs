@@ -2,6 +2,7 @@
 
 mod json;
 mod markdown;
+pub mod scan;
 mod table;
 
 use crate::verdict::{Hypothesis, Status, Verdict};

@@ -373,12 +373,7 @@ impl<'a> Builder<'a> {
             .cloned()
             .collect();
         s.kv_refs = KvReference::around(w, s.environment.ok(), &bound);
-        let names: BTreeSet<String> = s
-            .kv_refs
-            .iter()
-            .filter_map(|r| r.parsed.as_ref().ok())
-            .map(|p| p.vault.clone())
-            .collect();
+        let names = KvReference::vault_names(&s.kv_refs);
         if names.is_empty() {
             return;
         }

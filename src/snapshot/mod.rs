@@ -27,7 +27,7 @@ pub use execution::JobExecution;
 pub use gap::Gap;
 pub use json::Stamp;
 pub use model::{DenyListing, KvReference, RoleListing, Snapshot, resource_group_of, vault_groups};
-pub use rbac::{DenyAssignment, EVERYONE, RoleAssignment};
+pub use rbac::{DenyAssignment, EVERYONE, RoleAssignment, parse_role_definition};
 pub use revision::Revision;
 pub use vault::{AccessPolicy, NetworkAcls, PrivateEndpoint, SecretVersion, Vault, VaultSecret};
 pub use workload::{

@@ -159,6 +159,14 @@ impl KvReference {
         format!("{} ({principal})", self.identity_noun())
     }
 
+    /// The vault names of the references whose URL parses, once each.
+    pub fn vault_names(refs: &[KvReference]) -> BTreeSet<String> {
+        refs.iter()
+            .filter_map(|r| r.parsed.as_ref().ok())
+            .map(|p| p.vault.clone())
+            .collect()
+    }
+
     pub fn is_system(&self) -> bool {
         self.identity.as_deref().is_some_and(Identity::names_system)
     }

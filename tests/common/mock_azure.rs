@@ -111,15 +111,7 @@ impl MockAzure {
 
     /// The environment that points kvdiag at this mock.
     pub fn env(&self) -> Vec<(String, String)> {
-        let base = self.server.uri();
-        vec![
-            ("KVDIAG_ARM_ENDPOINT".into(), format!("{base}/arm")),
-            ("KVDIAG_LOG_ANALYTICS_ENDPOINT".into(), format!("{base}/la")),
-            (
-                "KVDIAG_KEYVAULT_ENDPOINT".into(),
-                format!("{base}/kv/{{vault}}"),
-            ),
-        ]
+        env_for(&self.server.uri())
     }
 
     pub fn fault(&self, path_contains: &str, fault: Fault) {
@@ -253,12 +245,7 @@ impl Respond for Handler {
             return ResponseTemplate::new(405).set_delay(latency);
         }
         if seen.service == "keyvault" && !seen.authorized {
-            return ResponseTemplate::new(401)
-                .insert_header(
-                    "www-authenticate",
-                    r#"Bearer authorization="https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47", resource="https://vault.azure.net""#,
-                )
-                .set_delay(latency);
+            return challenge().set_delay(latency);
         }
         if seen.service != "keyvault"
             && let Some(rejected) = &state.rejected_token
@@ -340,25 +327,50 @@ impl Respond for Handler {
                 )
                 .set_delay(delay);
         };
-        let status = recorded["status"].as_u64().unwrap_or(200) as u16;
-        let mut answer = ResponseTemplate::new(status).set_delay(delay);
-        if let Some(headers) = recorded["headers"].as_object() {
-            for (k, v) in headers {
-                if let Some(v) = v.as_str() {
-                    answer = answer.insert_header(k.as_str(), v);
-                }
+        answer(&recorded, delay)
+    }
+}
+
+/// The environment that points kvdiag at a mock listening at `base`.
+pub fn env_for(base: &str) -> Vec<(String, String)> {
+    vec![
+        ("KVDIAG_ARM_ENDPOINT".into(), format!("{base}/arm")),
+        ("KVDIAG_LOG_ANALYTICS_ENDPOINT".into(), format!("{base}/la")),
+        (
+            "KVDIAG_KEYVAULT_ENDPOINT".into(),
+            format!("{base}/kv/{{vault}}"),
+        ),
+    ]
+}
+
+/// Key Vault's answer to a request without a token: the real 401 bearer challenge.
+pub fn challenge() -> ResponseTemplate {
+    ResponseTemplate::new(401).insert_header(
+        "www-authenticate",
+        r#"Bearer authorization="https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47", resource="https://vault.azure.net""#,
+    )
+}
+
+/// A recorded response (bundle shape) as the mock's answer: status, kept headers, body.
+pub fn answer(recorded: &Value, delay: Duration) -> ResponseTemplate {
+    let status = recorded["status"].as_u64().unwrap_or(200) as u16;
+    let mut answer = ResponseTemplate::new(status).set_delay(delay);
+    if let Some(headers) = recorded["headers"].as_object() {
+        for (k, v) in headers {
+            if let Some(v) = v.as_str() {
+                answer = answer.insert_header(k.as_str(), v);
             }
         }
-        match &recorded["body"] {
-            Value::Null => answer,
-            Value::String(text) => answer.set_body_raw(text.clone(), "text/plain"),
-            body => answer.set_body_json(body),
-        }
+    }
+    match &recorded["body"] {
+        Value::Null => answer,
+        Value::String(text) => answer.set_body_raw(text.clone(), "text/plain"),
+        body => answer.set_body_json(body),
     }
 }
 
 /// Splits a mock URL into the service, vault host and Azure path it stands for.
-fn parse(request: &Request) -> Option<Seen> {
+pub fn parse(request: &Request) -> Option<Seen> {
     let path = request.url.path();
     let (service, host, rest) = if let Some(rest) = path.strip_prefix("/arm") {
         ("arm", None, rest.to_string())
@@ -392,7 +404,7 @@ fn parse(request: &Request) -> Option<Seen> {
 }
 
 /// Why a request is not an allowed read, if it is not.
-fn forbidden(seen: &Seen) -> Option<&'static str> {
+pub fn forbidden(seen: &Seen) -> Option<&'static str> {
     let path = seen.path.to_ascii_lowercase();
     if path.contains("listsecrets") || path.ends_with("/list") {
         return Some("a list action returns secret values");

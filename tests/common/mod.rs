@@ -35,8 +35,10 @@ pub fn verdict_of(path: &Path) -> Verdict {
 }
 
 pub mod fake_az;
+pub mod fleet_gen;
 pub mod hostile;
 pub mod mock_azure;
+pub mod mock_fleet;
 
 /// Environment variables a developer's shell may carry that must not steer a child kvdiag.
 pub const SCRUBBED: &[&str] = &[
