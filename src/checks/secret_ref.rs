@@ -17,6 +17,11 @@
 //! leaves the app unchanged; the failed write in the activity log is then the evidence, and it
 //! is `confirmed` while the secret is still undefined and no later write succeeded.
 //!
+//! A revision whose env `secretRef` reads `capp-<app>`… while the app's template names a
+//! defined secret at the same place is the platform's own rewrite (microsoft/azure-container-apps#1705,
+//! docs/azure.md#revision-snapshots-rewritten-by-the-platform): reported as such, `possible` at
+//! most, never `confirmed`.
+//!
 //! **Cannot see.** Failed writes older than `--since`; Dapr component and EasyAuth secret
 //! references.
 
@@ -64,6 +69,12 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
             continue;
         }
         reported.push((site.secret.clone(), site.site.clone()));
+        if let Some(r) = revision
+            && let Some(real) = platform_rewrite(workload, site, &names)
+        {
+            rewritten_by_platform(snapshot, r, site, &real, &mut tally);
+            continue;
+        }
         let hint = did_you_mean(&site.secret, &names);
         let place = match revision {
             Some(r) => format!("revision '{r}' {}", site.site),
@@ -177,6 +188,60 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
         "every secretRef names a defined secret"
     };
     Some(tally.finish((Status::RuledOut, empty), ""))
+}
+
+/// The app template's secret for a revision site whose `secretRef` the platform rewrote:
+/// the revision names `capp-<app>`… (no such secret), while the same site of the app's own
+/// template names a defined secret (docs/azure.md#revision-snapshots-rewritten-by-the-platform).
+fn platform_rewrite(workload: &Workload, site: &SecretRefSite, names: &[&str]) -> Option<String> {
+    let prefix = format!("capp-{}", workload.name).to_ascii_lowercase();
+    if !site.secret.to_ascii_lowercase().starts_with(&prefix) {
+        return None;
+    }
+    workload
+        .secret_refs()
+        .into_iter()
+        .find(|own| own.kind == site.kind && own.site == site.site)
+        .map(|own| own.secret)
+        .filter(|secret| names.contains(&secret.as_str()))
+}
+
+/// The #1705 trap: reported as what it is, `possible` at most, never `confirmed` (the
+/// revision's own record disagrees with the app only in the platform's rewritten name).
+fn rewritten_by_platform(
+    snapshot: &Snapshot,
+    revision: &str,
+    site: &SecretRefSite,
+    real: &str,
+    tally: &mut Tally,
+) {
+    let target = &snapshot.target;
+    tally.item(
+        Status::Possible,
+        format!(
+            "revision '{revision}' {} shows secretRef {}, a name the platform rewrote; the app template references the defined secret {} there",
+            site.site,
+            quoted(&site.secret),
+            quoted(real)
+        ),
+        &site.secret,
+    );
+    tally.evidence(
+        Evidence::supports(
+            format!(
+                "revision '{revision}' {} has secretRef {} (at {}), which is not defined, while the app's template has secretRef {} at the same place: the platform rewrites revision env secretRefs to 'capp-<app>' (microsoft/azure-container-apps#1705); whether the running replica resolves it is not known",
+                site.site,
+                quoted(&site.secret),
+                site.json_path,
+                quoted(real)
+            ),
+            "revisions",
+        )
+        .reproduce(commands::show_revision(target, revision, "properties.template.containers[].env")),
+    );
+    tally.remedy(Remediation::advice(format!(
+        "if revision '{revision}' runs and the variable has its value, nothing is wrong; otherwise deploy a new revision from the app template and follow microsoft/azure-container-apps#1705"
+    )));
 }
 
 /// A write or revision Azure refused because a secretRef names no secret, or a secret has
