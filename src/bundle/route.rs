@@ -23,6 +23,10 @@ pub enum Route {
     Environment {
         id: String,
     },
+    /// The Dapr components of an environment (a listing).
+    DaprComponents {
+        environment_id: String,
+    },
     UserAssignedIdentity {
         id: String,
     },
@@ -90,6 +94,7 @@ impl Route {
             Route::Job { .. } => Kind::Job,
             Route::Revisions { .. } => Kind::Revisions,
             Route::Environment { .. } => Kind::Environment,
+            Route::DaprComponents { .. } => Kind::DaprComponents,
             Route::UserAssignedIdentity { .. } => Kind::UserAssignedIdentity,
             Route::Vault { .. } => Kind::Vault,
             Route::VaultList { .. } => Kind::VaultList,
@@ -195,6 +200,9 @@ fn route_arm(path: &str, response: &Response) -> Route {
                 }
                 ("microsoft.app", "jobs", []) => Route::Job { id },
                 ("microsoft.app", "managedenvironments", []) => Route::Environment { id },
+                ("microsoft.app", "managedenvironments", ["daprcomponents"]) => {
+                    Route::DaprComponents { environment_id: id }
+                }
                 ("microsoft.managedidentity", "userassignedidentities", []) => {
                     Route::UserAssignedIdentity { id }
                 }
@@ -260,6 +268,11 @@ mod tests {
                 Route::ActivityLog { resource_group: Some("/subscriptions/s/resourcegroups/rg-orders".into()) },
             ),
             (arm("/providers/Microsoft.ResourceGraph/resources", ""), Route::ResourceGraph),
+            (
+                arm("/subscriptions/S/resourceGroups/RG/providers/Microsoft.App/managedEnvironments/Env/daprComponents", ""),
+                Route::DaprComponents { environment_id: "/subscriptions/s/resourcegroups/rg/providers/microsoft.app/managedenvironments/env".into() },
+            ),
+            (arm("/subscriptions/S/resourceGroups/RG/providers/Microsoft.App/managedEnvironments/Env/daprComponents/statestore/listSecrets", ""), Route::Other),
             (arm("/subscriptions/S/resourceGroups/RG/providers/Microsoft.App/containerApps/a/listSecrets", ""), Route::Other),
         ];
         for (response, expected) in cases {

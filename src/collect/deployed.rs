@@ -1,6 +1,6 @@
 //! Collection for `check` and `collect`: the app or job as it runs now, and everything around
-//! it — revisions, environment, identities, vaults, role and deny assignments, system logs and
-//! the activity log of the window.
+//! it — revisions, environment, Dapr components (only when the app runs Dapr), identities,
+//! vaults, role and deny assignments, system logs and the activity log of the window.
 
 use super::{
     CollectError, Collector, Window, environment_id, is_guid, kind_word, stop_if_pointless,
@@ -72,9 +72,10 @@ impl Collector {
         };
         let refs = KvReference::all_of(w);
         let secrets = vault_secrets(&refs);
-        let (revisions, environment, identities, versions, vaults, activity) = tokio::join!(
+        let (revisions, environment, dapr, identities, versions, vaults, activity) = tokio::join!(
             revisions,
             self.environment_and_logs(target, w, window),
+            self.dapr(w),
             self.identities(w),
             join_all(secrets.iter().map(|r| self.keyvault.versions(r))),
             self.vaults(target, w, &refs, &secrets, Some(window)),
@@ -82,6 +83,7 @@ impl Collector {
         );
         let mut out = revisions;
         out.extend(environment);
+        out.extend(dapr);
         out.extend(identities);
         out.extend(vaults);
         out.extend(versions);
@@ -120,6 +122,18 @@ impl Collector {
             );
         }
         out
+    }
+
+    /// An app with Dapr enabled: its environment's Dapr components (they need only the
+    /// environment id, known from the app). Any other app or a job sends nothing.
+    async fn dapr(&self, w: &Workload) -> Vec<Response> {
+        let env_id = w.environment_id.as_deref().and_then(environment_id);
+        match env_id {
+            Some(env_id) if w.dapr.enabled => {
+                vec![self.send(Request::dapr_components(&env_id)).await]
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// Activity-log writes on the app within the window.

@@ -8,8 +8,8 @@
 //!
 //! ```text
 //! 1  the app (or job)
-//! 2  revisions · environment · user-assigned identities · Resource Graph (vault names) ·
-//!    Key Vault version lists (challenge) · activity log
+//! 2  revisions · environment · Dapr components (Dapr apps only) · user-assigned identities ·
+//!    Resource Graph (vault names) · Key Vault version lists (challenge) · activity log
 //! 3  vault · secret metadata · role assignments (vault and secret scope) · deny assignments ·
 //!    Log Analytics query · Key Vault version lists (with the token)
 //! 4  custom role definitions

@@ -4,9 +4,9 @@
 //! failed or is absent.
 
 use super::{
-    ActivityEvent, DenyAssignment, DenyListing, Environment, Gap, KvReference, Read, Revision,
-    RoleAssignment, RoleListing, SecretVersion, Snapshot, SystemLogEntry, Vault, VaultSecret,
-    Workload, WorkloadKind, json, rbac, vault_groups,
+    ActivityEvent, DaprComponent, DenyAssignment, DenyListing, Environment, Gap, KvReference, Read,
+    Revision, RoleAssignment, RoleListing, SecretVersion, Snapshot, SystemLogEntry, Vault,
+    VaultSecret, Workload, WorkloadKind, json, rbac, vault_groups,
 };
 use crate::azure::ids;
 use crate::azure::roles;
@@ -198,6 +198,7 @@ impl<'a> Builder<'a> {
                 not_read("revisions")
             },
             environment: not_read("environment"),
+            dapr_components: None,
             identities: BTreeMap::new(),
             kv_refs: Vec::new(),
             vaults: BTreeMap::new(),
@@ -243,6 +244,16 @@ impl<'a> Builder<'a> {
             ),
             None => Read::NotFound("the app names no environment".into()),
         };
+        if let (true, Some(env)) = (w.dapr.enabled, &w.environment_id) {
+            s.dapr_components = Some(self.read(
+                Route::DaprComponents {
+                    environment_id: ids::normalize(env),
+                },
+                Request::dapr_components(env),
+                "Dapr component list",
+                DaprComponent::parse_list,
+            ));
+        }
         self.read_identities(s, w);
         self.read_vaults(s, w);
         self.read_rbac(s, w);

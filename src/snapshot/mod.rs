@@ -6,6 +6,7 @@
 //! read [`Read`] values and never have to guess whether "nothing" means "none" or "unknown".
 
 mod builder;
+mod dapr;
 mod environment;
 mod events;
 mod gap;
@@ -16,6 +17,7 @@ mod revision;
 mod vault;
 mod workload;
 
+pub use dapr::{DaprComponent, DaprMetadata};
 pub use environment::Environment;
 pub use events::{ActivityEvent, LogTable, RoleChange, SystemLogEntry};
 pub use gap::Gap;
@@ -25,8 +27,8 @@ pub use rbac::{DenyAssignment, EVERYONE, RoleAssignment};
 pub use revision::Revision;
 pub use vault::{AccessPolicy, NetworkAcls, PrivateEndpoint, SecretVersion, Vault, VaultSecret};
 pub use workload::{
-    AppSecret, Container, EnvVar, Identity, Registry, ScaleRule, SecretRefSite, SiteKind, Template,
-    UserAssigned, Volume, Workload, WorkloadKind,
+    AppSecret, Container, Dapr, EnvVar, Identity, Registry, ScaleRule, SecretRefSite, SiteKind,
+    Template, UserAssigned, Volume, Workload, WorkloadKind,
 };
 
 /// The outcome of one read.

@@ -3,8 +3,8 @@
 //! Built by [`super::builder`]; nothing here looks at a raw response.
 
 use super::{
-    ActivityEvent, DenyAssignment, Environment, Gap, Identity, Read, Revision, RoleAssignment,
-    SecretVersion, SystemLogEntry, Vault, VaultSecret, Workload,
+    ActivityEvent, DaprComponent, DenyAssignment, Environment, Gap, Identity, Read, Revision,
+    RoleAssignment, SecretVersion, SystemLogEntry, Vault, VaultSecret, Workload,
 };
 use crate::azure::ids;
 use crate::azure::keyvault_url::KeyVaultRef;
@@ -87,6 +87,9 @@ pub struct Snapshot {
     /// Revisions (apps only; jobs have none).
     pub revisions: Read<Vec<Revision>>,
     pub environment: Read<Environment>,
+    /// The environment's Dapr components, read only for an app with Dapr enabled (`None`
+    /// otherwise: nothing to read, nothing missing).
+    pub dapr_components: Option<Read<Vec<DaprComponent>>>,
     /// User-assigned identities by normalized id: does each still exist.
     pub identities: BTreeMap<String, Read<Value>>,
     pub kv_refs: Vec<KvReference>,
@@ -167,6 +170,19 @@ impl Snapshot {
                 })
             })
             .collect()
+    }
+
+    /// The Dapr components the app loads: those scoped to its Dapr app id, and the unscoped
+    /// ones (empty when Dapr is off or the list could not be read).
+    pub fn dapr_components_of(&self, w: &Workload) -> Vec<&DaprComponent> {
+        let Some(app_id) = w.dapr.active_app_id() else {
+            return Vec::new();
+        };
+        self.dapr_components
+            .as_ref()
+            .and_then(Read::ok)
+            .map(|all| all.iter().filter(|c| c.serves(app_id)).collect())
+            .unwrap_or_default()
     }
 
     /// The revisions read (empty when they could not be read, and for jobs).

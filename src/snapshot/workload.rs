@@ -40,6 +40,24 @@ pub struct Workload {
     pub template: Template,
     /// Jobs: `configuration.eventTriggerConfig.scale.rules[]`.
     pub event_scale_rules: Vec<ScaleRule>,
+    /// Apps: `configuration.dapr` (jobs have no Dapr sidecar).
+    pub dapr: Dapr,
+}
+
+/// `configuration.dapr`: whether the app runs a Dapr sidecar, and under which Dapr app id
+/// (which components' `scopes` name it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dapr {
+    pub enabled: bool,
+    pub app_id: Option<String>,
+}
+
+impl Dapr {
+    /// The app id when Dapr is enabled (an enabled app without one loads only unscoped
+    /// components: the empty id matches no scope).
+    pub fn active_app_id(&self) -> Option<&str> {
+        self.enabled.then(|| self.app_id.as_deref().unwrap_or(""))
+    }
 }
 
 /// One entry of `configuration.secrets[]`, without its value.
@@ -325,6 +343,11 @@ impl Workload {
             registries,
             template,
             event_scale_rules,
+            dapr: Dapr {
+                enabled: kind == WorkloadKind::App
+                    && config.pointer("/dapr/enabled").and_then(Value::as_bool) == Some(true),
+                app_id: json::string(&config, "/dapr/appId").filter(|a| !a.is_empty()),
+            },
         })
     }
 
