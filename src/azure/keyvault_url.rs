@@ -23,6 +23,23 @@ pub struct KeyVaultRef {
 impl KeyVaultRef {
     /// Parses a `keyVaultUrl`; the error says what is wrong in words a user can act on.
     pub fn parse(text: &str) -> Result<Self, String> {
+        Self::parse_in(text, &["secrets"])
+    }
+
+    /// Parses the `keyVaultUrl` of an environment certificate
+    /// (`certificateKeyVaultProperties`): `/certificates/<name>[/<version>]` or
+    /// `/secrets/<name>[/<version>]`, both read through the secret endpoint
+    /// (docs/azure.md#environment-certificates-from-key-vault). `secret` holds the object's name.
+    pub fn parse_certificate(text: &str) -> Result<Self, String> {
+        Self::parse_in(text, &["certificates", "secrets"])
+    }
+
+    fn parse_in(text: &str, collections: &[&str]) -> Result<Self, String> {
+        let shape = collections
+            .iter()
+            .map(|c| format!("/{c}/<name>[/<version>]"))
+            .collect::<Vec<_>>()
+            .join(" or ");
         let url = Url::parse(text.trim()).map_err(|e| format!("not a URL ({e})"))?;
         if url.scheme() != "https" {
             return Err(format!(
@@ -31,9 +48,9 @@ impl KeyVaultRef {
             ));
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(
-                "has a query or fragment; a reference is only /secrets/<name>[/<version>]".into(),
-            );
+            return Err(format!(
+                "has a query or fragment; a reference is only {shape}"
+            ));
         }
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
         let Some((vault, suffix)) = host.split_once('.') else {
@@ -53,13 +70,10 @@ impl KeyVaultRef {
         }
         let segments: Vec<&str> = url.path().trim_matches('/').split('/').collect();
         let (secret, version) = match segments.as_slice() {
-            ["secrets", name] => (*name, None),
-            ["secrets", name, version] => (*name, Some(*version)),
+            [c, name] if collections.contains(c) => (*name, None),
+            [c, name, version] if collections.contains(c) => (*name, Some(*version)),
             _ => {
-                return Err(format!(
-                    "path '{}' is not /secrets/<name>[/<version>]",
-                    url.path()
-                ));
+                return Err(format!("path '{}' is not {shape}", url.path()));
             }
         };
         if secret.is_empty()
@@ -125,6 +139,28 @@ mod tests {
         assert_eq!(
             r.versionless_url(),
             "https://kv-orders.vault.azure.cn/secrets/db"
+        );
+    }
+
+    #[test]
+    fn certificates_take_both_collections_secrets_only_one() {
+        let url = "https://kv-orders.vault.azure.net/certificates/api-cert";
+        assert_eq!(
+            KeyVaultRef::parse_certificate(url).unwrap().secret,
+            "api-cert"
+        );
+        assert!(
+            KeyVaultRef::parse(url)
+                .unwrap_err()
+                .contains("/secrets/<name>")
+        );
+        let pinned = "https://kv-orders.vault.usgovcloudapi.net/secrets/api-cert/0123456789abcdef0123456789abcdef";
+        assert!(KeyVaultRef::parse_certificate(pinned).is_ok());
+        let err = KeyVaultRef::parse_certificate("https://kv-orders.vault.azure.net/keys/api-cert")
+            .unwrap_err();
+        assert!(
+            err.contains("/certificates/<name>[/<version>] or /secrets/"),
+            "{err}"
         );
     }
 
