@@ -239,6 +239,67 @@ pub fn new_revision(target: &Target) -> String {
     )
 }
 
+/// Environment commands take the environment's resource id (`--ids`): the environment may live
+/// in another resource group than the app.
+pub fn env_identity_assign_system(environment_id: &str) -> String {
+    format!(
+        "az containerapp env identity assign --ids {} --system-assigned",
+        q(environment_id)
+    )
+}
+
+pub fn env_identity_assign_user(environment_id: &str, identity_id: &str) -> String {
+    format!(
+        "az containerapp env identity assign --ids {} --user-assigned {}",
+        q(environment_id),
+        q(identity_id)
+    )
+}
+
+/// Adds (or replaces) an environment certificate from Key Vault: the environment fetches it
+/// again at once.
+pub fn env_certificate_from_keyvault(
+    environment_id: &str,
+    certificate: &str,
+    url: &str,
+    identity: &str,
+) -> String {
+    format!(
+        "az containerapp env certificate upload --ids {} --certificate-name {} --akv-url {} --identity {}",
+        q(environment_id),
+        q(certificate),
+        q(url),
+        q(identity)
+    )
+}
+
+/// Sets the environment's DNS-suffix certificate from Key Vault again.
+pub fn env_dns_suffix_certificate(environment_id: &str, url: &str, identity: &str) -> String {
+    format!(
+        "az containerapp env update --ids {} --custom-domain-certificate-akv-url {} --custom-domain-certificate-identity {}",
+        q(environment_id),
+        q(url),
+        q(identity)
+    )
+}
+
+/// Shows part of the environment (`--query`).
+pub fn env_show(environment_id: &str, query: &str) -> String {
+    format!(
+        "az containerapp env show --ids {} --query {} -o json",
+        q(environment_id),
+        q(query)
+    )
+}
+
+/// The environment's certificates with their state.
+pub fn env_certificate_list(environment_id: &str) -> String {
+    format!(
+        "az containerapp env certificate list --ids {} --query \"[].{{name:name, state:properties.provisioningState, valid:properties.valid, expires:properties.expirationDate, error:properties.deploymentErrors}}\" -o table",
+        q(environment_id)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -65,7 +65,7 @@ fn network_failure<'a>(
                 .as_ref()
                 .is_ok_and(|p| p.vault.eq_ignore_ascii_case(&vault.name))
         })
-        .filter_map(|r| latest_sync(snapshot, &r.secret))
+        .filter_map(|r| latest_sync(snapshot, r))
         .filter_map(|e| match &e.event {
             LogEvent::SyncFailed(f)
                 if matches!(

@@ -15,7 +15,7 @@
 //! **Cannot see.** Soft-deleted secrets (`deletedsecrets` is not read; the fix says how to
 //! look); vaults in subscriptions the caller cannot read.
 
-use super::{CheckerId, Tally, commands, latest_sync, log_evidence, quoted};
+use super::{CheckerId, Tally, commands, latest_sync, log_evidence};
 use crate::azure::time as t;
 use crate::logs::{FailureCause, LogEvent};
 use crate::snapshot::{KvReference, Read, SecretVersion, Snapshot, VaultSecret, Workload};
@@ -51,7 +51,7 @@ pub fn check(snapshot: &Snapshot, _workload: &Workload) -> Option<Hypothesis> {
 
 fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
     let Ok(parsed) = &r.parsed else { return };
-    let secret = quoted(&r.secret);
+    let secret = r.subject();
     let vault = &parsed.vault;
     match snapshot.vault(vault) {
         Some(Read::Ok(_)) => {}
@@ -63,7 +63,7 @@ fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
             } else {
                 Status::Confirmed
             };
-            tally.item(status, format!("vault '{vault}' referenced by {secret} does not exist (or is in a subscription you cannot read)"), &r.secret);
+            tally.item(status, format!("vault '{vault}' referenced by {secret} does not exist (or is in a subscription you cannot read)"), &r.concern());
             tally.evidence(
                 Evidence::supports(format!("vault '{vault}': {detail}"), "vault").reproduce(
                     format!(
@@ -85,7 +85,7 @@ fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
             tally.item(
                 Status::Inconclusive,
                 format!("cannot check {secret}: vault '{vault}' could not be read"),
-                &r.secret,
+                &r.concern(),
             );
             tally.gap(gap, "vault");
             return;
@@ -101,7 +101,7 @@ fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
         Some(pinned) => pinned_state(pinned, metadata, versions),
         None => current_state(metadata, versions),
     };
-    let last = latest_sync(snapshot, &r.secret);
+    let last = latest_sync(snapshot, r);
     let log_cause = last.and_then(|e| match &e.event {
         LogEvent::SyncFailed(f)
             if matches!(
@@ -131,7 +131,7 @@ fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
             tally.item(
                 Status::Confirmed,
                 format!("{what} does not exist in vault '{vault}'"),
-                &r.secret,
+                &r.concern(),
             );
             tally.evidence(
                 Evidence::supports(
@@ -162,7 +162,7 @@ fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
             tally.item(
                 status,
                 format!("cannot read the state of {what}"),
-                &r.secret,
+                &r.concern(),
             );
             tally.gap(&gap, "vault_secret");
             return;
@@ -178,7 +178,7 @@ fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
         tally.item(
             Status::Confirmed,
             format!("{what} is disabled in vault '{vault}'"),
-            &r.secret,
+            &r.concern(),
         );
         tally.evidence(Evidence::supports(format!("{what}{version} has attributes.enabled = false ({}); Key Vault refuses reads of a disabled secret", state.source), "vault_secret").reproduce(show_versions));
         tally.remedy(Remediation::run(
@@ -195,7 +195,7 @@ fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
                 t::ago(now, exp),
                 t::display(exp)
             ),
-            &r.secret,
+            &r.concern(),
         );
         tally.evidence(Evidence::supports(format!("{what}{version} has exp = {} — informational: Key Vault does not block reads of an expired secret", t::display(exp)), "vault_secret").reproduce(show_versions.clone()));
         tally.remedy(Remediation::advice(format!("rotate '{}' in vault '{vault}' (new version with a new expiry); a versionless reference picks it up within 30 minutes", parsed.secret)));
@@ -204,7 +204,7 @@ fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
         tally.item(
             Status::Possible,
             format!("{what} is not valid before {}", t::display(nbf)),
-            &r.secret,
+            &r.concern(),
         );
         tally.evidence(
             Evidence::supports(
@@ -224,14 +224,14 @@ fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
                 "the latest sync of {secret} failed ({}) although its metadata looks fine now",
                 cause.describe()
             ),
-            &r.secret,
+            &r.concern(),
         );
         return;
     }
     tally.item(
         Status::RuledOut,
         format!("{what} exists and is enabled"),
-        &r.secret,
+        &r.concern(),
     );
     tally.evidence(
         Evidence::weakens(

@@ -18,7 +18,7 @@ pub use id::CheckerId;
 pub use secret_ref::did_you_mean;
 
 use crate::logs::LogEvent;
-use crate::snapshot::{Gap, Read, Snapshot, SystemLogEntry, Workload};
+use crate::snapshot::{Gap, KvReference, Read, Snapshot, SystemLogEntry, Workload};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status, Verdict};
 
 /// A registered checker.
@@ -211,9 +211,24 @@ impl Tally {
     }
 }
 
-/// The newest system-log event that tells whether `secret` synced: an app-wide success, or a
-/// failure naming this secret.
-pub(crate) fn latest_sync<'a>(snapshot: &'a Snapshot, secret: &str) -> Option<&'a SystemLogEntry> {
+/// The newest system-log event that tells whether a reference synced: an app-wide success, or
+/// a failure naming this secret. Only the workload's own secrets sync through the platform's
+/// secret sync; certificates and Dapr components log no such line (`None`).
+pub(crate) fn latest_sync<'a>(
+    snapshot: &'a Snapshot,
+    r: &KvReference,
+) -> Option<&'a SystemLogEntry> {
+    if !r.consumer.is_workload_secret() {
+        return None;
+    }
+    latest_sync_of(snapshot, &r.secret)
+}
+
+/// [`latest_sync`] by app secret name.
+pub(crate) fn latest_sync_of<'a>(
+    snapshot: &'a Snapshot,
+    secret: &str,
+) -> Option<&'a SystemLogEntry> {
     snapshot.logs().iter().find(|e| match &e.event {
         LogEvent::SyncSucceeded => true,
         LogEvent::SyncFailed(f) => f

@@ -19,7 +19,7 @@
 //! **Cannot see.** Which field an app-level write changed (the activity log has no body);
 //! replica start times; jobs have no revisions (each execution reads current values).
 
-use super::{CheckerId, Tally, commands, latest_sync, quoted};
+use super::{CheckerId, Tally, commands, latest_sync_of, quoted};
 use crate::azure::time as t;
 use crate::logs::LogEvent;
 use crate::snapshot::{
@@ -93,7 +93,11 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
                 continue;
             };
             let at = Consumer::new(snapshot, workload, revision, created, app_secret, &via);
-            match snapshot.kv_refs.iter().find(|r| r.secret == secret) {
+            match snapshot
+                .kv_refs
+                .iter()
+                .find(|r| r.consumer.is_workload_secret() && r.secret == secret)
+            {
                 None => at.plain(&mut tally),
                 Some(kv) => at.key_vault(kv, &mut tally),
             }
@@ -367,7 +371,7 @@ impl<'a> Consumer<'a> {
             .logs()
             .iter()
             .find(|e| matches!(e.event, LogEvent::SyncSucceeded));
-        let last = latest_sync(self.snapshot, &self.secret.name);
+        let last = latest_sync_of(self.snapshot, &self.secret.name);
         match (synced, last) {
             (Some(s), _) if s.time >= version_time => {
                 tally.item(

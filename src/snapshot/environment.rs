@@ -1,6 +1,9 @@
-//! The managed environment: network placement and where system logs go.
+//! The managed environment: network placement, where system logs go, its own managed
+//! identity and its DNS-suffix certificate (both fetched from Key Vault by the environment).
 
+use super::certificate::KeyVaultSource;
 use super::json;
+use super::workload::Identity;
 use serde_json::Value;
 
 #[derive(Debug, Clone)]
@@ -14,6 +17,13 @@ pub struct Environment {
     pub logs_destination: Option<String>,
     /// The Log Analytics workspace GUID (`customerId`) when the destination is `log-analytics`.
     pub workspace: Option<String>,
+    /// The environment's own managed identity: the one that fetches certificates.
+    pub identity: Identity,
+    /// `customDomainConfiguration.dnsSuffix`.
+    pub dns_suffix: Option<String>,
+    /// `customDomainConfiguration.certificateKeyVaultProperties`: the DNS-suffix certificate
+    /// from Key Vault.
+    pub dns_suffix_certificate: Option<KeyVaultSource>,
 }
 
 impl Environment {
@@ -29,6 +39,12 @@ impl Environment {
             workspace: json::string(
                 body,
                 "/properties/appLogsConfiguration/logAnalyticsConfiguration/customerId",
+            ),
+            identity: Identity::parse(body),
+            dns_suffix: json::string(body, "/properties/customDomainConfiguration/dnsSuffix"),
+            dns_suffix_certificate: KeyVaultSource::at(
+                body,
+                "/properties/customDomainConfiguration/certificateKeyVaultProperties",
             ),
         })
     }

@@ -6,6 +6,8 @@
 //! read [`Read`] values and never have to guess whether "nothing" means "none" or "unknown".
 
 mod builder;
+mod certificate;
+mod consumer;
 mod dapr;
 mod environment;
 mod events;
@@ -17,6 +19,8 @@ mod revision;
 mod vault;
 mod workload;
 
+pub use certificate::{Certificate, KeyVaultSource};
+pub use consumer::{Consumer, Fetcher, environment_label};
 pub use dapr::{DaprComponent, DaprMetadata};
 pub use environment::Environment;
 pub use events::{ActivityEvent, LogTable, RoleChange, SystemLogEntry};
@@ -27,8 +31,8 @@ pub use rbac::{DenyAssignment, EVERYONE, RoleAssignment};
 pub use revision::Revision;
 pub use vault::{AccessPolicy, NetworkAcls, PrivateEndpoint, SecretVersion, Vault, VaultSecret};
 pub use workload::{
-    AppSecret, Container, Dapr, EnvVar, Identity, Registry, ScaleRule, SecretRefSite, SiteKind,
-    Template, UserAssigned, Volume, Workload, WorkloadKind,
+    AppSecret, Container, CustomDomain, Dapr, EnvVar, Identity, Registry, ScaleRule, SecretRefSite,
+    SiteKind, Template, UserAssigned, Volume, Workload, WorkloadKind,
 };
 
 /// The outcome of one read.

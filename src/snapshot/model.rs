@@ -2,6 +2,7 @@
 //! queries checkers share (which listings cover a resource, which role changes touched it).
 //! Built by [`super::builder`]; nothing here looks at a raw response.
 
+use super::consumer::{Consumer, Fetcher};
 use super::{
     ActivityEvent, DaprComponent, DenyAssignment, Environment, Gap, Identity, Read, Revision,
     RoleAssignment, SecretVersion, SystemLogEntry, Vault, VaultSecret, Workload,
@@ -14,17 +15,22 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use time::OffsetDateTime;
 
-/// A Key Vault reference of the workload, resolved as far as the evidence allows.
+/// A Key Vault reference of the workload or of a consumer around it (a certificate of its
+/// environment, a Dapr component), resolved as far as the evidence allows.
 #[derive(Debug, Clone)]
 pub struct KvReference {
-    /// The app secret's name.
+    /// Who fetches it, and for what.
+    pub consumer: Consumer,
+    /// The consumer's own name for it: the app secret's name, the certificate's name, the Dapr
+    /// component secret's name (the component's name for a secret store).
     pub secret: String,
     pub url: String,
     /// The parsed URL, or why it is malformed.
     pub parsed: Result<KeyVaultRef, String>,
-    /// `system` or a user-assigned identity id, as the secret names it.
+    /// `system` or a user-assigned identity id, as the consumer names it.
     pub identity: Option<String>,
-    /// The principal that identity resolves to on this workload, if attached.
+    /// The principal that identity resolves to on the resource that fetches (the workload or
+    /// its environment, [`Consumer::fetcher`]), if attached there.
     pub principal: Option<String>,
 }
 
@@ -38,6 +44,7 @@ impl KvReference {
                 let url = secret.key_vault_url.clone()?;
                 let principal = w.identity.principal_of(secret.identity.as_deref());
                 Some(KvReference {
+                    consumer: Consumer::Workload,
                     secret: secret.name.clone(),
                     parsed: KeyVaultRef::parse(&url),
                     url,
@@ -46,6 +53,27 @@ impl KvReference {
                 })
             })
             .collect()
+    }
+
+    /// The reference named for people (`secret 'db'`, `certificate 'api-cert' of environment
+    /// 'cae-prod' bound to api.contoso.com`).
+    pub fn subject(&self) -> String {
+        self.consumer.subject(&self.secret)
+    }
+
+    /// Its entry in a hypothesis's `concerns`.
+    pub fn concern(&self) -> String {
+        self.consumer.concern(&self.secret)
+    }
+
+    /// `identity 'system' (principal)`, or `environment identity 'system' (principal)` for a
+    /// reference the environment fetches.
+    pub fn who(&self, principal: &str) -> String {
+        let owner = match self.consumer.fetcher() {
+            Fetcher::Workload => "",
+            Fetcher::Environment => "environment ",
+        };
+        format!("{owner}identity '{}' ({principal})", self.identity_label())
     }
 
     pub fn is_system(&self) -> bool {

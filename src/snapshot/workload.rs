@@ -42,6 +42,19 @@ pub struct Workload {
     pub event_scale_rules: Vec<ScaleRule>,
     /// Apps: `configuration.dapr` (jobs have no Dapr sidecar).
     pub dapr: Dapr,
+    /// Apps: `configuration.ingress.customDomains[]`.
+    pub custom_domains: Vec<CustomDomain>,
+}
+
+/// One `configuration.ingress.customDomains[]` entry: a host name bound to a certificate of the
+/// app's environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomDomain {
+    pub name: String,
+    /// `Disabled`, `SniEnabled` or `Auto`.
+    pub binding_type: Option<String>,
+    /// `…/managedEnvironments/{env}/certificates/{c}` or `…/managedCertificates/{c}`.
+    pub certificate_id: Option<String>,
 }
 
 /// `configuration.dapr`: whether the app runs a Dapr sidecar, and under which Dapr app id
@@ -96,6 +109,29 @@ fn type_has_system(kind: &str) -> bool {
 }
 
 impl Identity {
+    /// The `identity` block of a resource body (an app, a job or an environment); `None` as
+    /// the type when there is none.
+    pub fn parse(body: &Value) -> Identity {
+        Identity {
+            kind: json::string(body, "/identity/type").unwrap_or_else(|| "None".into()),
+            system_principal: json::string(body, "/identity/principalId"),
+            tenant: json::string(body, "/identity/tenantId"),
+            user_assigned: body
+                .pointer("/identity/userAssignedIdentities")
+                .and_then(Value::as_object)
+                .map(|map| {
+                    map.iter()
+                        .map(|(id, v)| UserAssigned {
+                            id: id.clone(),
+                            principal_id: json::string(v, "/principalId"),
+                            client_id: json::string(v, "/clientId"),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
     /// True when the identity type includes the system-assigned identity (whether or not its
     /// principal is known yet).
     pub fn system_enabled(&self) -> bool {
@@ -292,24 +328,7 @@ impl Workload {
                 })
             })
             .collect();
-        let identity = Identity {
-            kind: json::string(body, "/identity/type").unwrap_or_else(|| "None".into()),
-            system_principal: json::string(body, "/identity/principalId"),
-            tenant: json::string(body, "/identity/tenantId"),
-            user_assigned: body
-                .pointer("/identity/userAssignedIdentities")
-                .and_then(Value::as_object)
-                .map(|map| {
-                    map.iter()
-                        .map(|(id, v)| UserAssigned {
-                            id: id.clone(),
-                            principal_id: json::string(v, "/principalId"),
-                            client_id: json::string(v, "/clientId"),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
-        };
+        let identity = Identity::parse(body);
         let registries = json::array(&config, "/registries")
             .iter()
             .map(|r| Registry {
@@ -321,6 +340,16 @@ impl Workload {
             .pointer("/properties/template")
             .map(Template::parse)
             .unwrap_or_default();
+        let custom_domains = json::array(&config, "/ingress/customDomains")
+            .iter()
+            .filter_map(|d| {
+                Some(CustomDomain {
+                    name: json::string(d, "/name")?,
+                    binding_type: json::string(d, "/bindingType"),
+                    certificate_id: json::string(d, "/certificateId"),
+                })
+            })
+            .collect();
         let event_scale_rules = json::array(&config, "/eventTriggerConfig/scale/rules")
             .iter()
             .map(ScaleRule::parse_job)
@@ -348,6 +377,7 @@ impl Workload {
                     && config.pointer("/dapr/enabled").and_then(Value::as_bool) == Some(true),
                 app_id: json::string(&config, "/dapr/appId").filter(|a| !a.is_empty()),
             },
+            custom_domains,
         })
     }
 

@@ -37,7 +37,9 @@ mod remedy;
 use super::{CheckerId, Tally, commands, latest_sync, log_evidence, quoted};
 use crate::azure::ids;
 use crate::logs::{FailureCause, LogEvent};
-use crate::snapshot::{KvReference, Read, Snapshot, SystemLogEntry, Vault, Workload};
+use crate::snapshot::{
+    Identity, KvReference, Read, Snapshot, SystemLogEntry, Vault, Workload, environment_label,
+};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
 use reading::Reading;
 use time::Duration;
@@ -79,7 +81,7 @@ fn reference(snapshot: &Snapshot, workload: &Workload, r: &KvReference, tally: &
         no_identity(snapshot, r, tally);
         return;
     };
-    let last = latest_sync(snapshot, &r.secret);
+    let last = latest_sync(snapshot, r);
     let Some(principal) = r.principal.clone() else {
         if r.is_system() {
             system_not_enabled(snapshot, workload, r, &parsed.vault, tally);
@@ -111,36 +113,119 @@ fn reference(snapshot: &Snapshot, workload: &Workload, r: &KvReference, tally: &
     reading.decide(last, tally);
 }
 
+/// The resource whose identity fetches a reference: the workload itself, or its environment
+/// for certificates. Names it, shows its identity, and attaches identities to it.
+struct Holder<'a> {
+    /// `the app`, `the job`, `environment 'cae-prod'`.
+    name: String,
+    identity: Option<&'a Identity>,
+    /// The environment's id when the environment fetches.
+    environment: Option<&'a str>,
+    /// The evidence source of its identity block.
+    source: &'static str,
+}
+
+impl<'a> Holder<'a> {
+    fn of(snapshot: &'a Snapshot, workload: &'a Workload, r: &'a KvReference) -> Holder<'a> {
+        match r.consumer.environment_id() {
+            Some(env) => Holder {
+                name: environment_label(env),
+                identity: snapshot.environment.ok().map(|e| &e.identity),
+                environment: Some(env),
+                source: "environment",
+            },
+            None => Holder {
+                name: format!(
+                    "the {}",
+                    if snapshot.target.is_job() {
+                        "job"
+                    } else {
+                        "app"
+                    }
+                ),
+                identity: Some(&workload.identity),
+                environment: None,
+                source: "app",
+            },
+        }
+    }
+
+    fn show_identity(&self, target: &crate::bundle::Target, query: &str) -> String {
+        match self.environment {
+            Some(env) => commands::env_show(env, query),
+            None => commands::show_app(target, query),
+        }
+    }
+
+    fn assign_system(&self, target: &crate::bundle::Target) -> String {
+        match self.environment {
+            Some(env) => commands::env_identity_assign_system(env),
+            None => commands::identity_assign_system(target),
+        }
+    }
+
+    fn assign_user(&self, target: &crate::bundle::Target, identity: &str) -> String {
+        match self.environment {
+            Some(env) => commands::env_identity_assign_user(env, identity),
+            None => commands::identity_assign_user(target, identity),
+        }
+    }
+}
+
 /// The `keyVaultUrl` does not parse: Azure rejects the write.
 fn malformed_url(snapshot: &Snapshot, r: &KvReference, problem: &str, tally: &mut Tally) {
     let target = &snapshot.target;
-    let secret = quoted(&r.secret);
+    let secret = r.subject();
     tally.item(
         Status::Confirmed,
-        format!("secret {secret} has a malformed keyVaultUrl: {problem}"),
-        &r.secret,
+        format!("{secret} has a malformed keyVaultUrl: {problem}"),
+        &r.concern(),
     );
-    tally.evidence(Evidence::supports(format!("secret {secret} keyVaultUrl '{}' is invalid: {problem} (Azure rejects it with ContainerAppSecretKeyVaultUrlInvalid)", r.url), "app").reproduce(commands::show_app(target, "properties.configuration.secrets")));
-    tally.remedy(Remediation::advice(format!("set secret {secret} to https://<vault>.vault.azure.net/secrets/<name> (versionless, or /<32-hex version> to pin)")));
+    let (rejection, form, show) = match r.consumer.environment_id() {
+        Some(env) => (
+            "the environment cannot fetch it",
+            "https://<vault>.vault.azure.net/certificates/<name> (or /secrets/<name>)",
+            commands::env_certificate_list(env),
+        ),
+        None => (
+            "Azure rejects it with ContainerAppSecretKeyVaultUrlInvalid",
+            "https://<vault>.vault.azure.net/secrets/<name> (versionless, or /<32-hex version> to pin)",
+            commands::show_app(target, "properties.configuration.secrets"),
+        ),
+    };
+    tally.evidence(
+        Evidence::supports(
+            format!(
+                "{secret} keyVaultUrl '{}' is invalid: {problem} ({rejection})",
+                r.url
+            ),
+            "app",
+        )
+        .reproduce(show),
+    );
+    tally.remedy(Remediation::advice(format!("set {secret} to {form}")));
 }
 
 /// A `keyVaultUrl` without an `identity`: the platform has no identity to read it with.
 fn no_identity(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
     let target = &snapshot.target;
-    let secret = quoted(&r.secret);
+    let secret = r.subject();
     tally.item(
         Status::Likely,
-        format!("secret {secret} has a keyVaultUrl but names no identity"),
-        &r.secret,
+        format!("{secret} has a keyVaultUrl but names no identity"),
+        &r.concern(),
     );
-    tally.evidence(Evidence::supports(format!("secret {secret} has keyVaultUrl but no identity; Azure requires both (ContainerAppSecretInvalid)"), "app"));
-    tally.remedy(Remediation::run(
-        format!("name the identity that reads {secret}"),
-        commands::secret_set_keyvault(target, &r.secret, &r.url, "system"),
-    ));
+    tally.evidence(Evidence::supports(format!("{secret} has keyVaultUrl but no identity; Azure requires both (ContainerAppSecretInvalid)"), "app"));
+    if let Some(command) = remedy::fetch_again(target, r, &r.url, "system") {
+        tally.remedy(Remediation::run(
+            format!("name the identity that reads {secret}"),
+            command,
+        ));
+    }
 }
 
-/// The reference names `system` and the app's system-assigned identity is not enabled.
+/// The reference names `system` and the fetching resource's system-assigned identity is not
+/// enabled.
 fn system_not_enabled(
     snapshot: &Snapshot,
     workload: &Workload,
@@ -149,31 +234,36 @@ fn system_not_enabled(
     tally: &mut Tally,
 ) {
     let target = &snapshot.target;
-    let secret = quoted(&r.secret);
+    let holder = Holder::of(snapshot, workload, r);
+    let secret = r.subject();
     tally.item(
         Status::Confirmed,
-        format!("secret {secret} uses the system identity, which is not enabled on the app"),
-        &r.secret,
+        format!(
+            "{secret} uses the system identity, which is not enabled on {}",
+            holder.name
+        ),
+        &r.concern(),
     );
+    let kind = holder.identity.map_or("(unread)", |i| i.kind.as_str());
     tally.evidence(
         Evidence::supports(
             format!(
-                "secret {secret} names identity 'system' but the app's identity type is '{}'",
-                workload.identity.kind
+                "{secret} names identity 'system' but the identity type of {} is '{kind}'",
+                holder.name
             ),
-            "app",
+            holder.source,
         )
-        .reproduce(commands::show_app(target, "identity")),
+        .reproduce(holder.show_identity(target, "identity")),
     );
     tally.remedy(Remediation::run(
         "enable the system-assigned identity",
-        commands::identity_assign_system(target),
+        holder.assign_system(target),
     ));
-    tally.remedy(Remediation::advice(format!("then grant it '{RECOMMENDED_ROLE}' on vault '{vault}' and set the secret again to force a sync")));
+    tally.remedy(Remediation::advice(format!("then grant it '{RECOMMENDED_ROLE}' on vault '{vault}' and set the reference again to force a fetch")));
 }
 
-/// The reference names a user-assigned identity the app does not have attached (or whose
-/// principal is unknown), with whether it still exists and what the platform logged.
+/// The reference names a user-assigned identity the fetching resource does not have attached
+/// (or whose principal is unknown), with whether it still exists and what the platform logged.
 fn user_not_attached(
     snapshot: &Snapshot,
     workload: &Workload,
@@ -183,62 +273,67 @@ fn user_not_attached(
     tally: &mut Tally,
 ) {
     let target = &snapshot.target;
-    let secret = quoted(&r.secret);
+    let holder = Holder::of(snapshot, workload, r);
+    let secret = r.subject();
     let existence = match snapshot.identities.get(&ids::normalize(identity)) {
-        Some(Read::Ok(_)) => "it exists but is not attached to the app",
-        Some(Read::NotFound(_)) => "it does not exist (deleted?)",
-        _ => "it is not attached to the app (whether it still exists could not be read)",
+        Some(Read::Ok(_)) => format!("it exists but is not attached to {}", holder.name),
+        Some(Read::NotFound(_)) => "it does not exist (deleted?)".to_string(),
+        _ => format!(
+            "it is not attached to {} (whether it still exists could not be read)",
+            holder.name
+        ),
     };
     tally.item(
         Status::Confirmed,
         format!(
-            "secret {secret} uses user-assigned identity '{}': {existence}",
+            "{secret} uses user-assigned identity '{}': {existence}",
             ids::last_segment(identity)
         ),
-        &r.secret,
+        &r.concern(),
     );
-    let attached: Vec<String> = workload
+    let attached: Vec<String> = holder
         .identity
-        .user_assigned
-        .iter()
-        .map(|u| ids::last_segment(&u.id))
-        .collect();
+        .map(|i| {
+            i.user_assigned
+                .iter()
+                .map(|u| ids::last_segment(&u.id))
+                .collect()
+        })
+        .unwrap_or_default();
     tally.evidence(
         Evidence::supports(
             format!(
-                "secret {secret} names identity {identity}; attached user-assigned identities: {}",
+                "{secret} names identity {identity}; user-assigned identities attached to {}: {}",
+                holder.name,
                 if attached.is_empty() {
                     "none".into()
                 } else {
                     attached.join(", ")
                 }
             ),
-            "app",
+            holder.source,
         )
-        .reproduce(commands::show_app(
-            target,
-            "identity.userAssignedIdentities",
-        )),
+        .reproduce(holder.show_identity(target, "identity.userAssignedIdentities")),
     );
     if let Some(entry) = last.filter(|e| matches!(&e.event, LogEvent::SyncFailed(f) if matches!(f.cause, FailureCause::IdentityNotFound { .. }))) {
         tally.evidence(log_evidence(entry, "the platform cannot find the identity", true, snapshot));
     }
     tally.remedy(Remediation::run(
-        "attach the identity the secret names",
-        commands::identity_assign_user(target, identity),
+        format!("attach the identity {secret} names to {}", holder.name),
+        holder.assign_user(target, identity),
     ));
 }
 
 /// The user-assigned identity is attached but its resource answers 404.
 fn identity_deleted(r: &KvReference, identity: &str, tally: &mut Tally) {
-    let secret = quoted(&r.secret);
+    let secret = r.subject();
     tally.item(
         Status::Confirmed,
         format!(
-            "secret {secret} uses identity '{}', which is attached but no longer exists",
+            "{secret} uses identity '{}', which is attached but no longer exists",
             r.identity_label()
         ),
-        &r.secret,
+        &r.concern(),
     );
     tally.evidence(Evidence::supports(
         format!("GET {identity} answered 404: the identity was deleted while still attached"),
@@ -258,21 +353,19 @@ fn read_vault<'a>(
     vault: &str,
     tally: &mut Tally,
 ) -> Option<&'a Vault> {
-    let secret = quoted(&r.secret);
+    let secret = r.subject();
     match snapshot.vault(vault) {
         Some(Read::Ok(v)) => Some(v),
         Some(Read::NotFound(_)) => {
             tally.item(
                 Status::Unlikely,
-                format!(
-                    "vault '{vault}' of secret {secret} was not found (see keyvault_secret_state)"
-                ),
-                &r.secret,
+                format!("vault '{vault}' of {secret} was not found (see keyvault_secret_state)"),
+                &r.concern(),
             );
             None
         }
         Some(Read::Unavailable(gap)) => {
-            tally.item(Status::Inconclusive, format!("cannot tell whether identity '{}' may read {secret}: vault '{vault}' could not be read", r.identity_label()), &r.secret);
+            tally.item(Status::Inconclusive, format!("cannot tell whether identity '{}' may read {secret}: vault '{vault}' could not be read", r.identity_label()), &r.concern());
             tally.gap(gap, "vault");
             None
         }

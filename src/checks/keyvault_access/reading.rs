@@ -5,7 +5,7 @@
 
 use super::evaluate::{Access, Grant, Outcome};
 use super::remedy::scope_label;
-use super::{PROPAGATION, Tally, commands, log_evidence, quoted};
+use super::{PROPAGATION, Tally, commands, log_evidence};
 use crate::azure::{ids, time as t};
 use crate::logs::{FailureCause, LogEvent};
 use crate::snapshot::{KvReference, Snapshot, SystemLogEntry, Vault, Workload};
@@ -27,8 +27,8 @@ impl Reading<'_> {
     /// changes, the latest sync, then what the access outcome means given that sync.
     pub(super) fn decide(&self, last: Option<&SystemLogEntry>, tally: &mut Tally) {
         let r = self.r;
-        let secret = quoted(&r.secret);
-        let who = format!("identity '{}' ({})", r.identity_label(), self.principal);
+        let secret = r.subject();
+        let who = r.who(self.principal);
         self.record_grants(&who, &secret, tally);
         self.record_role_changes(&who, tally);
         let denied = self.record_sync(last, &secret, tally);
@@ -93,7 +93,7 @@ impl Reading<'_> {
                 true,
                 self.snapshot,
             ));
-            tally.item(Status::Possible, format!("the latest sync of {secret} failed with {cause}; kvdiag cannot tell which cause"), &self.r.secret);
+            tally.item(Status::Possible, format!("the latest sync of {secret} failed with {cause}; kvdiag cannot tell which cause"), &self.r.concern());
         }
     }
 
@@ -127,11 +127,11 @@ impl Reading<'_> {
         Outcome::Conditional { grant } => {
             // The platform being refused after the grant existed says the condition excludes it.
             let (status, verb) = if refused_since(grant) { (Status::Likely, "which most likely excludes") } else { (Status::Possible, "which may exclude") };
-            tally.item(status, format!("{who} holds '{}' only under an ABAC condition, {verb} {secret}", grant.role), &r.secret);
+            tally.item(status, format!("{who} holds '{}' only under an ABAC condition, {verb} {secret}", grant.role), &r.concern());
             tally.remedy(Remediation::advice(format!("check the condition on the '{}' assignment at {}; it must allow secret '{}'", grant.role, grant.scope, r.secret)));
         }
         Outcome::Denied { deny, scope } => {
-            tally.item(Status::Confirmed, format!("deny assignment '{deny}' blocks {who} from reading {secret}"), &r.secret);
+            tally.item(Status::Confirmed, format!("deny assignment '{deny}' blocks {who} from reading {secret}"), &r.concern());
             tally.evidence(Evidence::supports(format!("deny assignment '{deny}' at {scope} denies getSecret to this principal; a deny overrides every role"), "deny_assignments"));
             tally.remedy(Remediation::advice(format!("deny assignment '{deny}' comes from a deployment stack, managed application or blueprint: exclude this identity there (excludePrincipals) or move the vault out of its scope")));
         }
@@ -139,18 +139,18 @@ impl Reading<'_> {
             let status = if *complete || denied.is_some() { Status::Confirmed } else { Status::Likely };
             let why = if result.rbac { "no role assignment grants getSecret" } else { "no access policy grants secret get" };
             let deleted = self.deleted_assignment();
-            tally.item(status, format!("{who} cannot read {secret} in vault '{}': {why}{deleted}", self.vault.name), &r.secret);
+            tally.item(status, format!("{who} cannot read {secret} in vault '{}': {why}{deleted}", self.vault.name), &r.concern());
             self.remedy_grant(tally);
         }
         Outcome::Unknown => match (denied, last) {
             (Some(_), _) => {
-                tally.item(Status::Confirmed, format!("{who} is refused reading {secret} (system log); role assignments could not be read"), &r.secret);
+                tally.item(Status::Confirmed, format!("{who} is refused reading {secret} (system log); role assignments could not be read"), &r.concern());
                 self.remedy_grant(tally);
             }
             (None, Some(entry)) if matches!(entry.event, LogEvent::SyncSucceeded) => {
-                tally.item(Status::Unlikely, format!("the latest sync succeeded ({}); role assignments for {who} could not be read", t::ago(now, entry.time)), &r.secret);
+                tally.item(Status::Unlikely, format!("the latest sync succeeded ({}); role assignments for {who} could not be read", t::ago(now, entry.time)), &r.concern());
             }
-            _ => tally.item(Status::Inconclusive, format!("cannot tell whether {who} may read {secret}: its role assignments could not be read"), &r.secret),
+            _ => tally.item(Status::Inconclusive, format!("cannot tell whether {who} may read {secret}: its role assignments could not be read"), &r.concern()),
         },
     }
     }
@@ -174,7 +174,7 @@ impl Reading<'_> {
             .created_on
             .filter(|c| t::elapsed(now, *c) < PROPAGATION);
         if let Some(created) = recent {
-            tally.item(Status::Possible, format!("{who} was granted '{}' on {secret} {}; it may not have propagated, and the platform retries only on its 30-minute sync", grant.role, t::ago(now, created)), &r.secret);
+            tally.item(Status::Possible, format!("{who} was granted '{}' on {secret} {}; it may not have propagated, and the platform retries only on its 30-minute sync", grant.role, t::ago(now, created)), &r.concern());
             tally.remedy(self.set_again(format!(
                 "after a few minutes, set {secret} again to force an immediate sync"
             )));
@@ -185,7 +185,7 @@ impl Reading<'_> {
                     "{who} holds '{}' but the latest sync of {secret} was still refused",
                     grant.role
                 ),
-                &r.secret,
+                &r.concern(),
             );
             tally.remedy(self.set_again(format!(
                 "set {secret} again to force a fresh sync with the current grant"
@@ -197,7 +197,7 @@ impl Reading<'_> {
                     "{who} holds '{}' for {secret}; deny assignments could not be read",
                     grant.role
                 ),
-                &r.secret,
+                &r.concern(),
             );
         } else {
             tally.item(
@@ -207,7 +207,7 @@ impl Reading<'_> {
                     grant.role,
                     scope_label(&grant.scope, &vault.id)
                 ),
-                &r.secret,
+                &r.concern(),
             );
         }
     }

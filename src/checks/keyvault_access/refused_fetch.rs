@@ -185,7 +185,7 @@ fn candidate_vaults<'a>(snapshot: &'a Snapshot, secret: &str) -> (bool, Vec<(&'a
     let own = snapshot
         .kv_refs
         .iter()
-        .find(|r| r.secret.eq_ignore_ascii_case(secret))
+        .find(|r| r.consumer.is_workload_secret() && r.secret.eq_ignore_ascii_case(secret))
         .and_then(|r| r.parsed.as_ref().ok());
     let candidates = match own {
         Some(p) => snapshot

@@ -7,7 +7,8 @@ use super::evaluate::Outcome;
 use super::reading::Reading;
 use super::{RECOMMENDED_ROLE, Tally, commands, evaluate};
 use crate::azure::ids;
-use crate::snapshot::Vault;
+use crate::bundle::Target;
+use crate::snapshot::{Consumer, Fetcher, KvReference, Vault};
 use crate::verdict::{Evidence, Remediation};
 
 impl Reading<'_> {
@@ -20,25 +21,25 @@ impl Reading<'_> {
             ..
         } = self;
         tally.remedy(grant(vault, principal, &r.identity_label(), result.rbac));
-        tally.remedy(self.set_again(format!(
-            "then set '{}' again: the platform syncs at once instead of within 30 minutes",
-            r.secret
-        )));
+        let why = match r.consumer.fetcher() {
+            Fetcher::Workload => "the platform syncs at once instead of within 30 minutes",
+            Fetcher::Environment => "the environment fetches it at once instead of within 12 hours",
+        };
+        tally.remedy(self.set_again(format!("then set {} again: {why}", r.subject())));
     }
 
-    /// Setting the secret again, with the same URL and identity, makes the platform sync it at
-    /// once instead of on its 30-minute cycle.
+    /// Setting the reference again, with the same URL and identity, makes the platform fetch it
+    /// at once instead of on its own cycle (30 minutes for app secrets, up to 12 hours for
+    /// certificates). Advice only for Dapr components, which are read when a replica starts.
     pub(super) fn set_again(&self, description: String) -> Remediation {
         let r = self.r;
-        Remediation::run(
-            description,
-            commands::secret_set_keyvault(
-                &self.snapshot.target,
-                &r.secret,
-                &r.url,
-                r.identity.as_deref().unwrap_or("system"),
-            ),
-        )
+        let identity = r.identity.as_deref().unwrap_or("system");
+        match fetch_again(&self.snapshot.target, r, &r.url, identity) {
+            Some(command) => Remediation::run(description, command),
+            None => Remediation::advice(format!(
+                "{description} (restart the app's revision so its Dapr sidecar reads it again)"
+            )),
+        }
     }
 
     /// When the secret's identity cannot read it but another identity of the app can, say so: the
@@ -60,6 +61,10 @@ impl Reading<'_> {
             return;
         }
         let Ok(parsed) = &r.parsed else { return };
+        // Another identity of the *app* is no alternative for what the environment fetches.
+        if r.consumer.fetcher() != Fetcher::Workload {
+            return;
+        }
         for (other, label) in workload.identity.principals() {
             if other == *principal {
                 continue;
@@ -83,18 +88,15 @@ impl Reading<'_> {
                         .map(|u| u.id.clone())
                         .unwrap_or(label.clone())
                 };
-                tally.remedy(Remediation::run(
-                    format!(
-                        "or let '{}' use identity '{label}', which already has access",
-                        r.secret
-                    ),
-                    commands::secret_set_keyvault(
-                        &snapshot.target,
-                        &r.secret,
-                        &r.url,
-                        &identity_ref,
-                    ),
-                ));
+                if let Some(command) = fetch_again(&snapshot.target, r, &r.url, &identity_ref) {
+                    tally.remedy(Remediation::run(
+                        format!(
+                            "or let {} use identity '{label}', which already has access",
+                            r.subject()
+                        ),
+                        command,
+                    ));
+                }
             }
         }
     }
@@ -153,5 +155,35 @@ pub fn scope_label(scope: &str, vault_id: &str) -> String {
             ids::segment_after(scope, "resourceGroups").unwrap_or_default()
         ),
         _ => scope.to_string(),
+    }
+}
+
+/// The command that writes the reference again with `url` and `identity`, so its consumer
+/// fetches it at once: `secret set` for the app's own secrets, the certificate commands for
+/// what the environment fetches; `None` for Dapr components (their sidecar reads at start).
+pub(super) fn fetch_again(
+    target: &Target,
+    r: &KvReference,
+    url: &str,
+    identity: &str,
+) -> Option<String> {
+    match &r.consumer {
+        Consumer::Workload => Some(commands::secret_set_keyvault(
+            target, &r.secret, url, identity,
+        )),
+        Consumer::Certificate {
+            environment,
+            certificate,
+            ..
+        } => Some(commands::env_certificate_from_keyvault(
+            environment,
+            certificate,
+            url,
+            identity,
+        )),
+        Consumer::DnsSuffixCertificate { environment, .. } => Some(
+            commands::env_dns_suffix_certificate(environment, url, identity),
+        ),
+        Consumer::DaprSecret { .. } | Consumer::DaprSecretStore { .. } => None,
     }
 }
