@@ -10,7 +10,7 @@ use crate::azure::ids;
 use crate::azure::time::display;
 use crate::bundle::{BUNDLE_VERSION, Bundle, Response, Target};
 use crate::plan::Request;
-use crate::snapshot::{Environment, KvReference, Workload, WorkloadKind};
+use crate::snapshot::{DaprComponent, Environment, KvReference, Workload, WorkloadKind};
 use futures::future::join_all;
 
 impl Collector {
@@ -70,24 +70,52 @@ impl Collector {
                 vec![self.send(Request::revisions(&app_path)).await]
             }
         };
-        let refs = KvReference::all_of(w);
-        let secrets = vault_secrets(&refs);
-        let (revisions, environment, dapr, identities, versions, vaults, activity) = tokio::join!(
+        let (revisions, environment, identities, keyvault, activity) = tokio::join!(
             revisions,
             self.environment_and_logs(target, w, window),
-            self.dapr(w),
             self.identities(w),
-            join_all(secrets.iter().map(|r| self.keyvault.versions(r))),
-            self.vaults(target, w, &refs, &secrets, Some(window)),
+            self.keyvault_branch(target, w, window),
             self.activity(target, window),
         );
         let mut out = revisions;
         out.extend(environment);
-        out.extend(dapr);
         out.extend(identities);
+        out.extend(keyvault);
+        out.push(activity);
+        out
+    }
+
+    /// The Key Vault references and everything about their vaults. An app with Dapr enabled
+    /// first reads its environment's Dapr components, whose secrets and Key Vault secret stores
+    /// join the app's own references (one Resource Graph lookup names every vault); for any
+    /// other app or a job the components branch is empty and costs no round trip.
+    async fn keyvault_branch(
+        &self,
+        target: &Target,
+        w: &Workload,
+        window: &Window,
+    ) -> Vec<Response> {
+        let dapr = self.dapr(w).await;
+        let mut refs = KvReference::all_of(w);
+        if let Some(components) = dapr
+            .first()
+            .filter(|r| r.ok())
+            .and_then(|r| r.body.as_ref())
+            .and_then(DaprComponent::parse_list)
+        {
+            let app_id = w.dapr.active_app_id().unwrap_or_default();
+            let scoped: Vec<&DaprComponent> =
+                components.iter().filter(|c| c.serves(app_id)).collect();
+            refs.extend(KvReference::dapr_of(w, &scoped));
+        }
+        let secrets = vault_secrets(&refs);
+        let (versions, vaults) = tokio::join!(
+            join_all(secrets.iter().map(|r| self.keyvault.versions(r))),
+            self.vaults(target, w, &refs, &secrets, Some(window)),
+        );
+        let mut out = dapr;
         out.extend(vaults);
         out.extend(versions);
-        out.push(activity);
         out
     }
 

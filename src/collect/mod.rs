@@ -162,7 +162,16 @@ impl Collector {
         secrets: &[KeyVaultRef],
         activity: Option<&Window>,
     ) -> Vec<Response> {
-        let mut names: Vec<String> = secrets.iter().map(|r| r.vault.clone()).collect();
+        // Every vault a reference names: the secrets' and the vault-wide ones' (Dapr secret
+        // stores, which read no one secret).
+        let mut names: Vec<String> = refs
+            .iter()
+            .filter_map(|r| r.parsed.as_ref().ok())
+            .filter(|p| keyvault::is_vault_host(&p.host))
+            .map(|p| p.vault.clone())
+            .chain(secrets.iter().map(|r| r.vault.clone()))
+            .collect();
+        names.sort();
         names.dedup();
         if names.is_empty() {
             return Vec::new();
@@ -196,6 +205,7 @@ impl Collector {
             // Key Vault secret through different identities.
             let mut scoped: Vec<(String, String)> = refs
                 .iter()
+                .filter(|r| !r.is_vault_wide())
                 .filter_map(|r| Some((r.parsed.as_ref().ok()?, r.principal.clone()?)))
                 .filter(|(p, principal)| &p.vault == name && is_guid(principal))
                 .map(|(p, principal)| (p.secret.clone(), principal))
@@ -307,6 +317,7 @@ fn vault_secrets(refs: &[KvReference]) -> Vec<KeyVaultRef> {
     let mut seen = BTreeSet::new();
     let mut secrets: Vec<KeyVaultRef> = refs
         .iter()
+        .filter(|r| !r.is_vault_wide())
         .filter_map(|r| r.parsed.as_ref().ok())
         .filter(|p| keyvault::is_vault_host(&p.host))
         .filter(|p| seen.insert((p.vault.clone(), p.secret.to_ascii_lowercase())))

@@ -300,6 +300,8 @@ impl<'a> Builder<'a> {
 
     fn read_vaults(&mut self, s: &mut Snapshot, w: &Workload) {
         s.kv_refs = KvReference::all_of(w);
+        let dapr = KvReference::dapr_of(w, &s.dapr_components_of(w));
+        s.kv_refs.extend(dapr);
         let names: BTreeSet<String> = s
             .kv_refs
             .iter()
@@ -316,6 +318,9 @@ impl<'a> Builder<'a> {
         }
         for r in s.kv_refs.clone() {
             let Ok(parsed) = &r.parsed else { continue };
+            if r.is_vault_wide() {
+                continue;
+            }
             let key = (parsed.vault.clone(), parsed.secret.to_ascii_lowercase());
             if s.vault_secrets.contains_key(&key) {
                 continue;
@@ -422,7 +427,7 @@ impl<'a> Builder<'a> {
                 planned.push((display.clone(), scope.clone(), principal.clone()));
             }
         }
-        for r in &s.kv_refs {
+        for r in s.kv_refs.iter().filter(|r| !r.is_vault_wide()) {
             let (Ok(parsed), Some(principal)) = (&r.parsed, &r.principal) else {
                 continue;
             };

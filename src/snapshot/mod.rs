@@ -26,7 +26,9 @@ pub use environment::Environment;
 pub use events::{ActivityEvent, LogTable, RoleChange, SystemLogEntry};
 pub use gap::Gap;
 pub use json::Stamp;
-pub use model::{DenyListing, KvReference, RoleListing, Snapshot, resource_group_of, vault_groups};
+pub use model::{
+    DenyListing, KvReference, RoleListing, Snapshot, VAULT_WIDE, resource_group_of, vault_groups,
+};
 pub use rbac::{DenyAssignment, EVERYONE, RoleAssignment};
 pub use revision::Revision;
 pub use vault::{AccessPolicy, NetworkAcls, PrivateEndpoint, SecretVersion, Vault, VaultSecret};

@@ -55,6 +55,84 @@ impl KvReference {
             .collect()
     }
 
+    /// The Key Vault references of the Dapr components an app loads
+    /// (docs/azure.md#dapr-components): each component secret with a `keyVaultUrl`
+    /// ([`Consumer::DaprSecret`], assumed fetched with the app's identity it names: which
+    /// identity really does is not documented), and each `secretstores.azure.keyvault` store
+    /// ([`Consumer::DaprSecretStore`]): a vault-wide read (`secret` is [`VAULT_WIDE`]) with the
+    /// app identity `azureClientId` chooses — a matching user-assigned identity's id, `system`
+    /// without one, or the client id itself when it matches none (then no principal).
+    pub fn dapr_of(w: &Workload, components: &[&DaprComponent]) -> Vec<KvReference> {
+        let mut out = Vec::new();
+        for c in components {
+            for secret in &c.secrets {
+                let Some(url) = secret.key_vault_url.clone() else {
+                    continue;
+                };
+                out.push(KvReference {
+                    consumer: Consumer::DaprSecret {
+                        component: c.name.clone(),
+                    },
+                    secret: secret.name.clone(),
+                    parsed: KeyVaultRef::parse(&url),
+                    url,
+                    identity: secret.identity.clone(),
+                    principal: w.identity.principal_of(secret.identity.as_deref()),
+                });
+            }
+            if !c.is_keyvault_store() {
+                continue;
+            }
+            let identity = match c.setting("azureClientId").map(str::trim) {
+                None | Some("") => "system".to_string(),
+                Some(client) => w
+                    .identity
+                    .user_assigned
+                    .iter()
+                    .find(|u| {
+                        u.client_id
+                            .as_deref()
+                            .is_some_and(|id| id.eq_ignore_ascii_case(client))
+                    })
+                    .map_or_else(|| client.to_string(), |u| u.id.clone()),
+            };
+            let suffix = vault_suffix(c.setting("azureEnvironment"));
+            let (url, parsed) = match c.setting("vaultName").map(str::trim) {
+                Some(vault) if !vault.is_empty() => {
+                    let url = format!("https://{vault}.{suffix}/");
+                    let parsed = KeyVaultRef::parse(&format!("{url}secrets/{VAULT_WIDE_PROBE}"))
+                        .map(|mut p| {
+                            p.secret = VAULT_WIDE.to_string();
+                            p
+                        })
+                        .map_err(|e| format!("metadata vaultName '{vault}': {e}"));
+                    (url, parsed)
+                }
+                _ => (
+                    String::new(),
+                    Err("the Key Vault secret store has no vaultName metadata".to_string()),
+                ),
+            };
+            out.push(KvReference {
+                consumer: Consumer::DaprSecretStore {
+                    component: c.name.clone(),
+                },
+                secret: c.name.clone(),
+                principal: w.identity.principal_of(Some(&identity)),
+                identity: Some(identity),
+                parsed,
+                url,
+            });
+        }
+        out
+    }
+
+    /// True for a Key Vault secret store: it reads any secret of the vault, so it is judged at
+    /// the vault's scope and has no secret of its own to read.
+    pub fn is_vault_wide(&self) -> bool {
+        matches!(self.consumer, Consumer::DaprSecretStore { .. })
+    }
+
     /// The reference named for people (`secret 'db'`, `certificate 'api-cert' of environment
     /// 'cae-prod' bound to api.contoso.com`).
     pub fn subject(&self) -> String {
@@ -87,6 +165,24 @@ impl KvReference {
             Some(_) if self.is_system() => "system".into(),
             Some(id) => ids::last_segment(id),
         }
+    }
+}
+
+/// The `secret` of a vault-wide reference: no Key Vault secret has this name (names are
+/// letters, digits and `-`), so a grant on one secret never covers it and only grants at the
+/// vault or above do.
+pub const VAULT_WIDE: &str = "*";
+
+/// A valid secret name to let the URL parser check a store's vault host.
+const VAULT_WIDE_PROBE: &str = "probe";
+
+/// The vault DNS suffix of a Dapr `azureEnvironment` (dapr/components-contrib names; the
+/// public cloud when absent or unknown).
+fn vault_suffix(environment: Option<&str>) -> &'static str {
+    match environment.map(str::to_ascii_uppercase).as_deref() {
+        Some("AZURECHINACLOUD") => "vault.azure.cn",
+        Some("AZUREUSGOVERNMENTCLOUD") => "vault.usgovcloudapi.net",
+        _ => "vault.azure.net",
     }
 }
 
