@@ -19,6 +19,8 @@ const SCENARIOS: &[&str] = &[
     "managed-identity-no-role",
     "role-on-other-identity",
     "custom-role-excludes-getsecret",
+    "healthy",
+    "dapr-healthy",
 ];
 
 struct Measured {

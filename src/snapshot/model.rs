@@ -373,3 +373,73 @@ pub fn resource_group_of(id: &str) -> Option<String> {
         "/subscriptions/{subscription}/resourceGroups/{group}"
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn app() -> Workload {
+        Workload::parse(super::super::WorkloadKind::App, &json!({
+            "name": "ca-orders-web",
+            "identity": {"type": "SystemAssigned,UserAssigned", "principalId": "p-sys",
+                "userAssignedIdentities": {"/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web":
+                    {"principalId": "p-web", "clientId": "C-WEB"}}},
+            "properties": {"configuration": {"dapr": {"enabled": true, "appId": "ca-orders-web"}}}
+        })).unwrap()
+    }
+
+    fn store(metadata: serde_json::Value) -> DaprComponent {
+        DaprComponent::parse(&json!({"name": "secretstore", "properties": {
+            "componentType": "secretstores.azure.keyvault", "metadata": metadata}}))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_store_reads_with_the_identity_azure_client_id_picks() {
+        let w = app();
+        let by_client = store(
+            json!([{"name": "vaultName", "value": "kv-orders"}, {"name": "azureClientId", "value": "c-web"}]),
+        );
+        let r = &KvReference::dapr_of(&w, &[&by_client])[0];
+        assert!(r.is_vault_wide());
+        assert_eq!(r.principal.as_deref(), Some("p-web"));
+        assert_eq!(r.parsed.as_ref().unwrap().secret, VAULT_WIDE);
+        assert_eq!(r.url, "https://kv-orders.vault.azure.net/");
+        let system = store(
+            json!([{"name": "vaultName", "value": "kv-orders"}, {"name": "azureEnvironment", "value": "AzureChinaCloud"}]),
+        );
+        let r = &KvReference::dapr_of(&w, &[&system])[0];
+        assert_eq!(
+            (r.identity.as_deref(), r.principal.as_deref()),
+            (Some("system"), Some("p-sys"))
+        );
+        assert_eq!(r.parsed.as_ref().unwrap().host, "kv-orders.vault.azure.cn");
+        let unmatched = store(
+            json!([{"name": "vaultName", "value": "kv-orders"}, {"name": "azureClientId", "value": "c-other"}]),
+        );
+        let r = &KvReference::dapr_of(&w, &[&unmatched])[0];
+        assert_eq!(
+            (r.identity.as_deref(), r.principal.as_deref()),
+            (Some("c-other"), None)
+        );
+        let no_vault = store(json!([]));
+        assert!(KvReference::dapr_of(&w, &[&no_vault])[0].parsed.is_err());
+    }
+
+    #[test]
+    fn component_secrets_are_dapr_references_with_the_identity_they_name() {
+        let c = DaprComponent::parse(&json!({"name": "statestore", "properties": {
+            "componentType": "state.azure.cosmosdb",
+            "secrets": [{"name": "masterkey", "keyVaultUrl": "https://kv-orders.vault.azure.net/secrets/cosmos", "identity": "system"},
+                        {"name": "plain"}]}})).unwrap();
+        let refs = KvReference::dapr_of(&app(), &[&c]);
+        assert_eq!(refs.len(), 1);
+        assert_eq!(
+            refs[0].subject(),
+            "secret 'masterkey' of Dapr component 'statestore'"
+        );
+        assert_eq!(refs[0].principal.as_deref(), Some("p-sys"));
+        assert!(!refs[0].is_vault_wide());
+    }
+}
