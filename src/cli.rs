@@ -97,11 +97,15 @@ Exit codes:
 #[derive(Debug, Args)]
 pub struct TargetArgs {
     /// The Container App's name.
-    #[arg(long, short = 'n', value_name = "NAME", conflicts_with = "job")]
+    #[arg(long, short = 'n', value_name = "NAME", conflicts_with_all = ["job", "environment"])]
     pub app: Option<String>,
     /// A Container Apps job's name (instead of --app).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "environment")]
     pub job: Option<String>,
+    /// A managed environment's name: judge every Key Vault consumer of the environment itself
+    /// (its certificates and DNS-suffix certificate) instead of one app.
+    #[arg(long, value_name = "NAME")]
+    pub environment: Option<String>,
     /// The resource group.
     #[arg(
         long = "rg",
@@ -141,7 +145,7 @@ pub struct LiveArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Replay a recorded evidence bundle instead of reading Azure.
-    #[arg(long, value_name = "BUNDLE.json", conflicts_with_all = ["app", "job"])]
+    #[arg(long, value_name = "BUNDLE.json", conflicts_with_all = ["app", "job", "environment"])]
     pub from: Option<PathBuf>,
     #[command(flatten)]
     pub target: TargetArgs,
@@ -536,22 +540,22 @@ fn read_azure(
     as_of: Option<time::OffsetDateTime>,
 ) -> anyhow::Result<Bundle> {
     let env = |key: &str| std::env::var(key).ok();
-    let name = match (&target.app, &target.job) {
-        (None, None) => anyhow::bail!(
-            "say what to check: --app NAME (or --job NAME) with --rg RG, or --from BUNDLE.json"
-        ),
-        (app, job) => (app.clone(), job.clone()),
-    };
+    if target.app.is_none() && target.job.is_none() && target.environment.is_none() {
+        anyhow::bail!(
+            "say what to check: --app NAME (or --job NAME, --environment NAME) with --rg RG, or --from BUNDLE.json"
+        );
+    }
     let Some(resource_group) = target.resource_group.clone() else {
-        anyhow::bail!("--rg RG is required with --app or --job");
+        anyhow::bail!("--rg RG is required with --app, --job or --environment");
     };
     let subscription =
         collect::subscription(target.subscription.as_deref(), &env).map_err(anyhow::Error::msg)?;
     let target = Target {
         subscription: subscription.clone(),
         resource_group,
-        app: name.0,
-        job: name.1,
+        app: target.app.clone(),
+        job: target.job.clone(),
+        environment: target.environment.clone(),
     };
     collect::validate(&target).map_err(anyhow::Error::msg)?;
     let collector = collector(live, &subscription, &env)?;

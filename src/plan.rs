@@ -50,6 +50,9 @@ pub enum Kind {
     Revisions,
     Environment,
     DaprComponents,
+    Certificate,
+    Certificates,
+    JobExecutions,
     UserAssignedIdentity,
     VaultLookup,
     VaultList,
@@ -133,6 +136,36 @@ pub static PLAN: &[Spec] = &[
         filter: None,
         needs: "Microsoft.App/managedEnvironments/daprComponents/read (Reader on the environment)",
         why: "apps with Dapr enabled only: the components scoped to the app — their secrets (Key Vault references, never values), metadata secretRefs, secret store, provisioning state",
+    },
+    Spec {
+        kind: Kind::Certificate,
+        service: Service::Arm,
+        method: "GET",
+        path: "{environmentId}/certificates/{name} (or managedCertificates/{name})",
+        api_version: Some(api::APP),
+        filter: None,
+        needs: "Microsoft.App/managedEnvironments/certificates/read (Reader on the environment)",
+        why: "apps with custom domains: each bound certificate's state, expiry and Key Vault source",
+    },
+    Spec {
+        kind: Kind::Certificates,
+        service: Service::Arm,
+        method: "GET",
+        path: "{environmentId}/certificates",
+        api_version: Some(api::APP),
+        filter: None,
+        needs: "Microsoft.App/managedEnvironments/certificates/read (Reader on the environment)",
+        why: "`--environment`: every certificate of the environment",
+    },
+    Spec {
+        kind: Kind::JobExecutions,
+        service: Service::Arm,
+        method: "GET",
+        path: "{job}/executions",
+        api_version: Some(api::APP),
+        filter: None,
+        needs: "Microsoft.App/jobs/executions/read (Reader on the job)",
+        why: "jobs only: the latest executions, their status and times",
     },
     Spec {
         kind: Kind::UserAssignedIdentity,
@@ -327,6 +360,21 @@ impl Request {
             Kind::DaprComponents,
             format!("{environment_id}/daprComponents"),
         )
+    }
+
+    /// One certificate of an environment (or a managed certificate), by resource id.
+    pub fn certificate(id: impl Into<String>) -> Request {
+        Request::new(Kind::Certificate, id)
+    }
+
+    /// Every certificate of an environment.
+    pub fn certificates(environment_id: &str) -> Request {
+        Request::new(Kind::Certificates, format!("{environment_id}/certificates"))
+    }
+
+    /// A job's executions (the newest first, as the API returns them).
+    pub fn job_executions(job_id: &str) -> Request {
+        Request::new(Kind::JobExecutions, format!("{job_id}/executions"))
     }
 
     pub fn identity(id: impl Into<String>) -> Request {

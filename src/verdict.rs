@@ -205,11 +205,12 @@ fn target_with_nulls<S: serde::Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeStruct;
-    let mut s = serializer.serialize_struct("Target", 4)?;
+    let mut s = serializer.serialize_struct("Target", 5)?;
     s.serialize_field("subscription", &target.subscription)?;
     s.serialize_field("resource_group", &target.resource_group)?;
     s.serialize_field("app", &target.app)?;
     s.serialize_field("job", &target.job)?;
+    s.serialize_field("environment", &target.environment)?;
     s.end()
 }
 
@@ -294,6 +295,7 @@ mod tests {
             resource_group: "rg".into(),
             app: Some("a".into()),
             job: None,
+            environment: None,
         };
         let hypotheses = entries
             .iter()

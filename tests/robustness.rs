@@ -339,7 +339,11 @@ fn read_by_snapshot(bundle: &Bundle, i: usize, pointer: &str) -> bool {
     let last = pointer.rsplit('/').next().unwrap_or_default();
     match last {
         "createdTime" => path.ends_with("/revisions"),
-        "lastModifiedAt" => path == bundle.target.resource_id().to_ascii_lowercase(),
+        // An environment target reads no time of its own resource.
+        "lastModifiedAt" => {
+            !bundle.target.is_environment()
+                && path == bundle.target.resource_id().to_ascii_lowercase()
+        }
         "eventTimestamp" => path.contains("/eventtypes/management/values"),
         "createdOn" => path.contains("/roleassignments"),
         "created" | "updated" | "exp" | "nbf" => pointer.contains("/attributes/"),

@@ -55,6 +55,34 @@ pub fn resource_of_type(id: &str, namespace: &str, kind: &str) -> Option<String>
     .then(|| id.to_string())
 }
 
+/// The id, when it is a certificate or managed certificate of a managed environment
+/// (`…/managedEnvironments/{env}/certificates/{c}`, `…/managedCertificates/{c}`): what a custom
+/// domain's `certificateId` must be before kvdiag reads it.
+pub fn environment_certificate(id: &str) -> Option<String> {
+    let id = id.trim().trim_end_matches('/');
+    let s: Vec<&str> = id.trim_start_matches('/').split('/').collect();
+    (s.len() == 10
+        && (s[8].eq_ignore_ascii_case("certificates")
+            || s[8].eq_ignore_ascii_case("managedCertificates"))
+        && is_safe_path(id))
+    .then(|| {
+        resource_of_type(
+            &format!("/{}", s[..8].join("/")),
+            "Microsoft.App",
+            "managedEnvironments",
+        )
+    })
+    .flatten()
+    .map(|_| id.to_string())
+}
+
+/// The environment id above a certificate id (`None` when it is not one).
+pub fn certificate_environment(id: &str) -> Option<String> {
+    let id = environment_certificate(id)?;
+    let s: Vec<&str> = id.trim_start_matches('/').split('/').collect();
+    Some(format!("/{}", s[..8].join("/")))
+}
+
 /// The scope, when it is a vault or one of its secrets: the scopes kvdiag lists role and deny
 /// assignments at.
 pub fn vault_scope(scope: &str) -> Option<String> {
@@ -152,6 +180,28 @@ pub fn segment_after(id: &str, key: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_ids_must_sit_under_an_environment() {
+        let env = "/subscriptions/3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/cae";
+        let cert = format!("{env}/certificates/api-cert");
+        assert_eq!(
+            environment_certificate(&cert).as_deref(),
+            Some(cert.as_str())
+        );
+        assert_eq!(
+            certificate_environment(&format!("{env}/managedCertificates/m")).as_deref(),
+            Some(env)
+        );
+        for bad in [
+            format!("{env}/certificates/../x"),
+            format!("{env}/daprComponents/x"),
+            format!("{env}/certificates/a/b"),
+            "/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/cae/certificates/c".to_string(),
+        ] {
+            assert_eq!(environment_certificate(&bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn only_plain_arm_paths_are_safe() {

@@ -26,16 +26,16 @@ impl KeyVaultRef {
         Self::parse_in(text, &["secrets"])
     }
 
-    /// Parses the `keyVaultUrl` of an environment certificate
-    /// (`certificateKeyVaultProperties`): `/certificates/<name>[/<version>]` or
-    /// `/secrets/<name>[/<version>]`, both read through the secret endpoint
-    /// (docs/azure.md#environment-certificates-from-key-vault). `secret` holds the object's name.
+    /// Parses a certificate's `keyVaultUrl` (`certificateKeyVaultProperties`): the
+    /// `/certificates/<name>` form or the `/secrets/<name>` form. Either is read through the
+    /// secret endpoint (a certificate's private key is the secret of the same name), so the
+    /// result names that secret.
     pub fn parse_certificate(text: &str) -> Result<Self, String> {
         Self::parse_in(text, &["certificates", "secrets"])
     }
 
     fn parse_in(text: &str, collections: &[&str]) -> Result<Self, String> {
-        let shape = collections
+        let forms = collections
             .iter()
             .map(|c| format!("/{c}/<name>[/<version>]"))
             .collect::<Vec<_>>()
@@ -49,7 +49,7 @@ impl KeyVaultRef {
         }
         if url.query().is_some() || url.fragment().is_some() {
             return Err(format!(
-                "has a query or fragment; a reference is only {shape}"
+                "has a query or fragment; a reference is only {forms}"
             ));
         }
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
@@ -70,10 +70,12 @@ impl KeyVaultRef {
         }
         let segments: Vec<&str> = url.path().trim_matches('/').split('/').collect();
         let (secret, version) = match segments.as_slice() {
-            [c, name] if collections.contains(c) => (*name, None),
-            [c, name, version] if collections.contains(c) => (*name, Some(*version)),
+            [collection, name] if collections.contains(collection) => (*name, None),
+            [collection, name, version] if collections.contains(collection) => {
+                (*name, Some(*version))
+            }
             _ => {
-                return Err(format!("path '{}' is not {shape}", url.path()));
+                return Err(format!("path '{}' is not {forms}", url.path()));
             }
         };
         if secret.is_empty()
@@ -143,25 +145,25 @@ mod tests {
     }
 
     #[test]
-    fn certificates_take_both_collections_secrets_only_one() {
-        let url = "https://kv-orders.vault.azure.net/certificates/api-cert";
+    fn certificates_take_either_collection() {
+        let r = KeyVaultRef::parse_certificate(
+            "https://kv-certs.vault.azure.net/certificates/api-cert",
+        )
+        .unwrap();
         assert_eq!(
-            KeyVaultRef::parse_certificate(url).unwrap().secret,
-            "api-cert"
+            (r.vault.as_str(), r.secret.as_str()),
+            ("kv-certs", "api-cert")
         );
         assert!(
-            KeyVaultRef::parse(url)
-                .unwrap_err()
-                .contains("/secrets/<name>")
+            KeyVaultRef::parse_certificate("https://kv-certs.vault.azure.net/secrets/api-cert")
+                .is_ok()
         );
-        let pinned = "https://kv-orders.vault.usgovcloudapi.net/secrets/api-cert/0123456789abcdef0123456789abcdef";
-        assert!(KeyVaultRef::parse_certificate(pinned).is_ok());
-        let err = KeyVaultRef::parse_certificate("https://kv-orders.vault.azure.net/keys/api-cert")
-            .unwrap_err();
         assert!(
-            err.contains("/certificates/<name>[/<version>] or /secrets/"),
-            "{err}"
+            KeyVaultRef::parse("https://kv-certs.vault.azure.net/certificates/api-cert").is_err()
         );
+        let e =
+            KeyVaultRef::parse_certificate("https://kv-certs.vault.azure.net/keys/k").unwrap_err();
+        assert!(e.contains("/certificates/<name>"), "{e}");
     }
 
     #[test]

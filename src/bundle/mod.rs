@@ -80,14 +80,19 @@ pub struct Target {
     pub app: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job: Option<String>,
+    /// `check --environment`: the managed environment itself, judged for every Key Vault
+    /// consumer it has (its certificates, its DNS-suffix certificate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
 }
 
 impl Target {
-    /// The app or job name.
+    /// The app, job or environment name.
     pub fn name(&self) -> &str {
         self.app
             .as_deref()
             .or(self.job.as_deref())
+            .or(self.environment.as_deref())
             .unwrap_or_default()
     }
 
@@ -96,10 +101,28 @@ impl Target {
         self.job.is_some()
     }
 
-    /// The ARM id of the app or job.
+    /// True for a managed environment (`check --environment`).
+    pub fn is_environment(&self) -> bool {
+        self.environment.is_some() && self.app.is_none() && self.job.is_none()
+    }
+
+    /// `app`, `job` or `environment`, for people.
+    pub fn kind_word(&self) -> &'static str {
+        if self.is_job() {
+            "job"
+        } else if self.is_environment() {
+            "environment"
+        } else {
+            "app"
+        }
+    }
+
+    /// The ARM id of the app, job or environment.
     pub fn resource_id(&self) -> String {
         let kind = if self.is_job() {
             "jobs"
+        } else if self.is_environment() {
+            "managedEnvironments"
         } else {
             "containerApps"
         };
@@ -252,15 +275,23 @@ impl Bundle {
 
     fn validate(&self) -> Result<(), String> {
         let t = &self.target;
-        match (&t.app, &t.job) {
-            (Some(_), Some(_)) => return Err("target names both an app and a job; name one".into()),
-            (None, None) => return Err("target names neither an app nor a job".into()),
-            _ => {}
+        match [&t.app, &t.job, &t.environment]
+            .iter()
+            .filter(|n| n.is_some())
+            .count()
+        {
+            0 => return Err("target names no app, job or environment".into()),
+            1 => {}
+            _ => {
+                return Err(
+                    "target names more than one of app, job and environment; name one".into(),
+                );
+            }
         }
         for (field, value) in [
             ("subscription", &t.subscription),
             ("resource_group", &t.resource_group),
-            ("app/job", &t.name().to_string()),
+            ("app/job/environment", &t.name().to_string()),
         ] {
             if value.trim().is_empty() {
                 return Err(format!("target.{field} is empty"));
@@ -360,7 +391,7 @@ mod tests {
             (r#"{"kvdiag_bundle":1}"#, "missing field `target`"),
             (
                 &MINIMAL.replace("\"app\":\"a\"", "\"app\":\"a\",\"job\":\"j\""),
-                "both an app and a job",
+                "more than one of app, job and environment",
             ),
             (
                 &MINIMAL.replace("2026-11-20T10:30:00Z", "last tuesday"),

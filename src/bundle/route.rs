@@ -27,6 +27,17 @@ pub enum Route {
     DaprComponents {
         environment_id: String,
     },
+    /// An environment certificate or managed certificate (normalized full id).
+    Certificate {
+        id: String,
+    },
+    /// An environment's certificate list.
+    Certificates {
+        environment_id: String,
+    },
+    JobExecutions {
+        job_id: String,
+    },
     UserAssignedIdentity {
         id: String,
     },
@@ -79,6 +90,7 @@ impl Route {
             Route::App { .. }
                 | Route::Job { .. }
                 | Route::Environment { .. }
+                | Route::Certificate { .. }
                 | Route::UserAssignedIdentity { .. }
                 | Route::Vault { .. }
                 | Route::VaultSecret { .. }
@@ -95,6 +107,9 @@ impl Route {
             Route::Revisions { .. } => Kind::Revisions,
             Route::Environment { .. } => Kind::Environment,
             Route::DaprComponents { .. } => Kind::DaprComponents,
+            Route::Certificate { .. } => Kind::Certificate,
+            Route::Certificates { .. } => Kind::Certificates,
+            Route::JobExecutions { .. } => Kind::JobExecutions,
             Route::UserAssignedIdentity { .. } => Kind::UserAssignedIdentity,
             Route::Vault { .. } => Kind::Vault,
             Route::VaultList { .. } => Kind::VaultList,
@@ -199,10 +214,21 @@ fn route_arm(path: &str, response: &Response) -> Route {
                     Route::Revisions { app_id: id }
                 }
                 ("microsoft.app", "jobs", []) => Route::Job { id },
+                ("microsoft.app", "jobs", ["executions"]) => Route::JobExecutions { job_id: id },
                 ("microsoft.app", "managedenvironments", []) => Route::Environment { id },
                 ("microsoft.app", "managedenvironments", ["daprcomponents"]) => {
                     Route::DaprComponents { environment_id: id }
                 }
+                ("microsoft.app", "managedenvironments", ["certificates"]) => {
+                    Route::Certificates { environment_id: id }
+                }
+                (
+                    "microsoft.app",
+                    "managedenvironments",
+                    [kind @ ("certificates" | "managedcertificates"), certificate],
+                ) => Route::Certificate {
+                    id: format!("{id}/{kind}/{certificate}"),
+                },
                 ("microsoft.managedidentity", "userassignedidentities", []) => {
                     Route::UserAssignedIdentity { id }
                 }

@@ -15,9 +15,10 @@
 //! **Cannot see.** Private DNS zones and their VNet links, custom DNS servers, UDRs and
 //! firewalls on the path, network security perimeters (their 403 in the log is the only sign).
 
+use super::certificates::{self, FetchFailure};
 use super::{CheckerId, Tally, commands, latest_sync, log_evidence};
 use crate::logs::{FailureCause, LogEvent};
-use crate::snapshot::{Read, Snapshot, SystemLogEntry, Vault, Workload};
+use crate::snapshot::{Fetcher, KvReference, Read, Snapshot, SystemLogEntry, Vault, Workload};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
 use std::net::Ipv4Addr;
 
@@ -31,7 +32,12 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
     let mut tally = Tally::new(ID);
     for (name, read) in &snapshot.vaults {
         match read {
-            Read::Ok(vault) => vault_path(snapshot, workload, vault, &mut tally),
+            Read::Ok(vault) => {
+                certificate_path(snapshot, vault, &mut tally);
+                if on_vault(snapshot, vault).any(|r| r.consumer.fetcher() == Fetcher::Workload) {
+                    vault_path(snapshot, workload, vault, &mut tally);
+                }
+            }
             Read::Unavailable(gap) => {
                 tally.item(
                     Status::Inconclusive,
@@ -55,16 +61,9 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
 /// sync event for the secret.
 fn network_failure<'a>(
     snapshot: &'a Snapshot,
-    vault: &Vault,
+    vault: &'a Vault,
 ) -> Option<(&'a SystemLogEntry, FailureCause)> {
-    snapshot
-        .kv_refs
-        .iter()
-        .filter(|r| {
-            r.parsed
-                .as_ref()
-                .is_ok_and(|p| p.vault.eq_ignore_ascii_case(&vault.name))
-        })
+    on_vault(snapshot, vault)
         .filter_map(|r| latest_sync(snapshot, r))
         .filter_map(|e| match &e.event {
             LogEvent::SyncFailed(f)
@@ -78,6 +77,93 @@ fn network_failure<'a>(
             _ => None,
         })
         .max_by_key(|(e, _)| e.time)
+}
+
+/// The references that point at `vault`.
+fn on_vault<'a>(snapshot: &'a Snapshot, vault: &'a Vault) -> impl Iterator<Item = &'a KvReference> {
+    snapshot.kv_refs.iter().filter(move |r| {
+        r.parsed
+            .as_ref()
+            .is_ok_and(|p| p.vault.eq_ignore_ascii_case(&vault.name))
+    })
+}
+
+/// Certificates the environment fetches from `vault`. Reported, not documented: the fetch
+/// leaves from the platform's public egress, not through the environment's VNet, so a vault
+/// closed to public traffic refuses it even where a private endpoint serves the app's own
+/// secrets (microsoft/azure-container-apps#888, Azure/azure-cli-extensions#7685,
+/// Azure/azure-rest-api-specs#37960; docs/azure.md#other-key-vault-consumers). From the
+/// configuration alone that is `likely`; the certificate's own error naming the firewall
+/// confirms it.
+fn certificate_path(snapshot: &Snapshot, vault: &Vault, tally: &mut Tally) {
+    let name = &vault.name;
+    let closed = vault.public_access_disabled() || vault.firewall_on();
+    for r in on_vault(snapshot, vault).filter(|r| r.consumer.is_certificate()) {
+        let subject = r.subject();
+        let refused = match certificates::failure(snapshot, r) {
+            Some((FetchFailure::Network, text)) => Some(text),
+            _ => None,
+        };
+        if let Some(text) = refused {
+            tally.item(
+                Status::Confirmed,
+                format!("vault '{name}' refuses the environment's fetch of {subject} on the network path"),
+                &r.concern(),
+            );
+            tally.evidence(Evidence::supports(
+                format!(
+                    "{subject} failed with deploymentErrors \"{}\"",
+                    crate::logs::one_line(text, 300)
+                ),
+                "certificate",
+            ));
+        } else if closed && fetched(snapshot, r) {
+            tally.item(
+                Status::Unlikely,
+                format!("vault '{name}' is closed to public traffic, but the environment's last fetch of {subject} succeeded"),
+                &r.concern(),
+            );
+            tally.evidence(Evidence::weakens(
+                format!("{subject}: provisioningState Succeeded and valid"),
+                "certificate",
+            ));
+            continue;
+        } else if closed {
+            tally.item(
+                Status::Likely,
+                format!("vault '{name}' is closed to public traffic, and the environment fetches {subject} from the platform's public egress, not through its VNet (reported, not documented)"),
+                &r.concern(),
+            );
+        } else {
+            tally.item(
+                Status::RuledOut,
+                format!("vault '{name}' accepts public traffic, the path the environment fetches {subject} on"),
+                &r.concern(),
+            );
+            continue;
+        }
+        tally.evidence(Evidence::supports(
+            format!(
+                "vault '{name}': publicNetworkAccess {}, firewall {}; reports (microsoft/azure-container-apps#888, Azure/azure-rest-api-specs#37960) show certificate fetches refused by such vaults even with a private endpoint and trusted services allowed",
+                if vault.public_access_disabled() { "Disabled" } else { "Enabled" },
+                if vault.firewall_on() { "on (defaultAction Deny)" } else { "off" },
+            ),
+            "vault",
+        ));
+        tally.remedy(Remediation::advice(format!(
+            "let the environment reach vault '{name}' from the public network while it imports the certificate (public access on, firewall off), or upload the certificate to the environment directly (az containerapp env certificate upload --certificate-file)"
+        )));
+    }
+}
+
+/// True when the certificate resource shows the environment's last fetch worked.
+fn fetched(snapshot: &Snapshot, r: &KvReference) -> bool {
+    certificates::resource_of(snapshot, r).is_some_and(|c| {
+        c.provisioning_state
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("Succeeded"))
+            && c.valid != Some(false)
+    })
 }
 
 fn vault_path(snapshot: &Snapshot, workload: &Workload, vault: &Vault, tally: &mut Tally) {

@@ -15,10 +15,14 @@
 //! **Cannot see.** Soft-deleted secrets (`deletedsecrets` is not read; the fix says how to
 //! look); vaults in subscriptions the caller cannot read.
 
+use super::certificates::{self, FetchFailure};
 use super::{CheckerId, Tally, commands, latest_sync, log_evidence};
+use crate::azure::ids;
 use crate::azure::time as t;
 use crate::logs::{FailureCause, LogEvent};
-use crate::snapshot::{KvReference, Read, SecretVersion, Snapshot, VaultSecret, Workload};
+use crate::snapshot::{
+    Certificate, Consumer, KvReference, Read, SecretVersion, Snapshot, VaultSecret, Workload,
+};
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
 use time::OffsetDateTime;
 
@@ -35,17 +39,185 @@ struct State {
     source: &'static str,
 }
 
-pub fn check(snapshot: &Snapshot, _workload: &Workload) -> Option<Hypothesis> {
-    if snapshot.kv_refs.is_empty() {
+pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
+    if snapshot.kv_refs.is_empty() && snapshot.certificates.is_empty() {
         return None;
     }
     let mut tally = Tally::new(ID);
     for r in &snapshot.kv_refs {
         reference(snapshot, r, &mut tally);
     }
+    bindings(snapshot, workload, &mut tally);
+    for r in snapshot
+        .kv_refs
+        .iter()
+        .filter(|r| r.consumer.is_certificate())
+    {
+        if let Some(c) = certificates::resource_of(snapshot, r) {
+            certificate_state(snapshot, r, c, &mut tally);
+        }
+    }
     Some(tally.finish(
         (Status::RuledOut, "no Key Vault reference could be resolved"),
         "every referenced secret (version) exists and is enabled",
+    ))
+}
+
+/// Custom domains bound to a certificate that does not exist, or could not be read.
+fn bindings(snapshot: &Snapshot, workload: &Workload, tally: &mut Tally) {
+    for domain in &workload.custom_domains {
+        let Some(id) = domain.certificate_id.as_deref() else {
+            continue;
+        };
+        let certificate = ids::last_segment(id);
+        let concern = format!("certificate:{certificate}");
+        match snapshot.certificates.get(&ids::normalize(id)) {
+            Some(Read::NotFound(detail)) => {
+                tally.item(
+                    Status::Likely,
+                    format!("custom domain {} is bound to certificate '{certificate}', which does not exist", domain.name),
+                    &concern,
+                );
+                tally.evidence(
+                    Evidence::supports(format!("GET {id}: {detail}"), "certificate").reproduce(
+                        commands::show_app(
+                            &snapshot.target,
+                            "properties.configuration.ingress.customDomains",
+                        ),
+                    ),
+                );
+                if let Some(env) = ids::certificate_environment(id) {
+                    tally.remedy(Remediation::run(
+                        format!(
+                            "add the certificate again (from Key Vault) and bind {} to it",
+                            domain.name
+                        ),
+                        commands::env_certificate_list(&env),
+                    ));
+                }
+            }
+            Some(Read::Unavailable(gap)) => {
+                tally.item(
+                    Status::Inconclusive,
+                    format!("cannot check certificate '{certificate}' bound to {}: it could not be read", domain.name),
+                    &concern,
+                );
+                tally.gap(gap, "certificate");
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A Key Vault certificate's own state: its last fetch failed, it is not valid, or it has
+/// expired or expires soon (a warning: `possible` at most).
+fn certificate_state(snapshot: &Snapshot, r: &KvReference, c: &Certificate, tally: &mut Tally) {
+    let subject = r.subject();
+    let Some(environment) = r.consumer.environment_id() else {
+        return;
+    };
+    let list = commands::env_certificate_list(environment);
+    let text = c.deployment_errors.as_deref().unwrap_or_default();
+    let failure = FetchFailure::of(text);
+    // Access and network failures are keyvault_access's and keyvault_network's.
+    if c.failed() && !matches!(failure, FetchFailure::Access | FetchFailure::Network) {
+        let (status, what) = match (failure, &c.deployment_errors) {
+            (FetchFailure::NotFound, _) => (
+                Status::Confirmed,
+                "the Key Vault object it names does not exist",
+            ),
+            (_, Some(_)) => (Status::Likely, "the platform could not import it"),
+            // No words from the platform: the access and network entries may explain it.
+            (_, None) => (
+                Status::Possible,
+                "its import failed and the platform recorded no error",
+            ),
+        };
+        tally.item(
+            status,
+            format!(
+                "{subject} is in state {}: {what}",
+                c.provisioning_state.as_deref().unwrap_or("Failed")
+            ),
+            &r.concern(),
+        );
+        tally.evidence(
+            Evidence::supports(
+                match &c.deployment_errors {
+                    Some(errors) => format!(
+                        "{subject}: provisioningState {}, deploymentErrors \"{}\"",
+                        c.provisioning_state.as_deref().unwrap_or("?"),
+                        crate::logs::one_line(errors, 300)
+                    ),
+                    None => format!(
+                        "{subject}: provisioningState {}, no deploymentErrors recorded",
+                        c.provisioning_state.as_deref().unwrap_or("?")
+                    ),
+                },
+                "certificate",
+            )
+            .reproduce(list.clone()),
+        );
+        if let Some(command) = reimport(r) {
+            tally.remedy(Remediation::run(
+                format!(
+                    "once the cause is fixed, add {subject} again so the environment fetches it"
+                ),
+                command,
+            ));
+        }
+    } else if c.valid == Some(false) {
+        tally.item(
+            Status::Likely,
+            format!("{subject} is not valid"),
+            &r.concern(),
+        );
+        tally.evidence(
+            Evidence::supports(
+                format!(
+                    "{subject}: valid = false (subject {})",
+                    c.subject_name.as_deref().unwrap_or("unknown")
+                ),
+                "certificate",
+            )
+            .reproduce(list.clone()),
+        );
+    }
+    if let Some((expired, note)) = certificates::expiry_note(c, snapshot.now) {
+        tally.item(Status::Possible, format!("{subject} {note}"), &r.concern());
+        tally.evidence(
+            Evidence::supports(
+                format!(
+                    "{subject}: expirationDate {note}{}",
+                    if expired {
+                        "; clients are served an expired certificate"
+                    } else {
+                        ""
+                    }
+                ),
+                "certificate",
+            )
+            .reproduce(list),
+        );
+        tally.remedy(Remediation::advice(format!("renew the certificate in Key Vault; a versionless URL is picked up within 12 hours (or add {subject} again to fetch it now)")));
+    }
+}
+
+/// The command that imports a certificate reference again.
+fn reimport(r: &KvReference) -> Option<String> {
+    let Consumer::Certificate {
+        environment,
+        certificate,
+        ..
+    } = &r.consumer
+    else {
+        return None;
+    };
+    Some(commands::env_certificate_from_keyvault(
+        environment,
+        certificate,
+        &r.url,
+        r.identity.as_deref().unwrap_or("system"),
     ))
 }
 

@@ -5,6 +5,7 @@
 //! refinements answer when the workload has a Key Vault reference
 //! (docs/design.md#verdict-semantics).
 
+mod certificates;
 pub mod commands;
 mod id;
 mod keyvault_access;
@@ -84,11 +85,7 @@ pub fn diagnose(snapshot: &Snapshot) -> Verdict {
 }
 
 fn unreadable_workload(snapshot: &Snapshot, id: CheckerId, read: &Read<Workload>) -> Hypothesis {
-    let what = if snapshot.target.is_job() {
-        "job"
-    } else {
-        "app"
-    };
+    let what = snapshot.target.kind_word();
     let summary = match read {
         Read::NotFound(_) => format!(
             "cannot decide: {what} '{}' was not found in resource group '{}'",

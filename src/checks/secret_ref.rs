@@ -190,11 +190,14 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
         );
     }
     let empty = if total + dapr_sites == 0 {
-        "the app references no secrets by name"
+        format!(
+            "the {} references no secrets by name",
+            snapshot.target.kind_word()
+        )
     } else {
-        "every secretRef names a defined secret"
+        "every secretRef names a defined secret".to_string()
     };
-    Some(tally.finish((Status::RuledOut, empty), ""))
+    Some(tally.finish((Status::RuledOut, &empty), ""))
 }
 
 /// The Dapr components the app loads (docs/azure.md#dapr-components): each metadata

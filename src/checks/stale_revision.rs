@@ -38,14 +38,26 @@ const SYNC_WINDOW: Duration = Duration::minutes(35);
 
 pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
     let mut tally = Tally::new(ID);
-    if workload.kind == WorkloadKind::Job {
-        return Some(tally.finish(
-            (
-                Status::RuledOut,
-                "jobs have no revisions: each execution starts with the current secret values",
-            ),
-            "",
-        ));
+    match workload.kind {
+        WorkloadKind::Job => {
+            return Some(tally.finish(
+                (
+                    Status::RuledOut,
+                    "jobs have no revisions: each execution starts with the current secret values",
+                ),
+                "",
+            ));
+        }
+        WorkloadKind::Environment => {
+            return Some(tally.finish(
+                (
+                    Status::RuledOut,
+                    "an environment has no revisions: check each app for values older than its secrets",
+                ),
+                "",
+            ));
+        }
+        WorkloadKind::App => {}
     }
     let revisions = match &snapshot.revisions {
         Read::Ok(list) => list,

@@ -166,6 +166,9 @@ fn planned_shape(route: &Route, path: &str) -> bool {
         | Route::Revisions { .. }
         | Route::Environment { .. }
         | Route::DaprComponents { .. }
+        | Route::Certificate { .. }
+        | Route::Certificates { .. }
+        | Route::JobExecutions { .. }
         | Route::UserAssignedIdentity { .. }
         | Route::Vault { .. }
         | Route::VaultSecret { .. } => ids::is_guid(s[1]),

@@ -201,6 +201,17 @@ impl Collector {
                 .1
                 .clone();
             let mine: Vec<&KeyVaultRef> = secrets.iter().filter(|r| &r.vault == name).collect();
+            // The workload's principals at every vault, and the principal of each reference
+            // on this vault (the environment's, for certificates).
+            let mut readers = principals.clone();
+            readers.extend(
+                refs.iter()
+                    .filter(|r| r.parsed.as_ref().is_ok_and(|p| &p.vault == name))
+                    .filter_map(|r| r.principal.clone())
+                    .filter(|p| is_guid(p)),
+            );
+            let mut seen = BTreeSet::new();
+            readers.retain(|p| seen.insert(p.clone()));
             // One secret-scope listing per (secret, principal): two app secrets may read the same
             // Key Vault secret through different identities.
             let mut scoped: Vec<(String, String)> = refs
@@ -216,7 +227,7 @@ impl Collector {
             scoped.dedup_by_key(|(secret, principal)| {
                 (secret.to_ascii_lowercase(), principal.clone())
             });
-            Some(self.vault(id, mine, scoped, &principals))
+            Some(self.vault(id, mine, scoped, readers))
         });
         let referenced: Vec<String> = names
             .iter()
@@ -251,13 +262,13 @@ impl Collector {
         id: String,
         secrets: Vec<&KeyVaultRef>,
         scoped: Vec<(String, String)>,
-        principals: &[String],
+        principals: Vec<String>,
     ) -> Vec<Response> {
         let mut requests = vec![Request::vault(id.as_str())];
         for r in &secrets {
             requests.push(Request::vault_secret(&id, &r.secret));
         }
-        for principal in principals {
+        for principal in &principals {
             requests.push(Request::role_assignments(&id, principal));
         }
         for (secret, principal) in &scoped {
@@ -299,7 +310,11 @@ fn stop_if_pointless(target: &Target, app: &Response) -> Result<(), CollectError
                 target.name(),
                 target.resource_group,
                 target.subscription,
-                if target.is_job() { "job " } else { "" },
+                match target.kind_word() {
+                    "job" => "job ",
+                    "environment" => "env ",
+                    _ => "",
+                },
                 target.resource_group,
             ),
         })),
@@ -308,7 +323,7 @@ fn stop_if_pointless(target: &Target, app: &Response) -> Result<(), CollectError
 }
 
 fn kind_word(target: &Target) -> &'static str {
-    if target.is_job() { "job" } else { "app" }
+    target.kind_word()
 }
 
 /// The secrets the workload's valid references name on real Key Vault hosts, one per vault and

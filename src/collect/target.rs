@@ -59,11 +59,20 @@ pub fn validate(target: &Target) -> Result<(), String> {
             "resource group '{rg}' is not a valid name (1-90 letters, digits, _ - . ( ), not ending in .)"
         ));
     }
-    let (flag, name) = if target.is_job() {
-        ("--job", target.name())
-    } else {
-        ("--app", target.name())
-    };
+    let (flag, name) = (format!("--{}", target.kind_word()), target.name());
+    if target.is_environment() {
+        // Managed environments: 2-60 letters, digits and hyphens, starting with a letter
+        // (Azure/azure-rest-api-specs ManagedEnvironments.json); only URL-safe characters.
+        let ok = (2..=60).contains(&name.len())
+            && name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !ok {
+            return Err(format!(
+                "{flag} '{name}' is not a valid environment name (2-60 letters, digits and hyphens, starting with a letter)"
+            ));
+        }
+        return Ok(());
+    }
     // Container Apps and jobs: 2-32 lower-case letters, digits and hyphens, starting with a
     // letter, ending with a letter or digit (and no `--`).
     let name_ok = (2..=32).contains(&name.len())
@@ -125,12 +134,37 @@ mod tests {
     }
 
     #[test]
+    fn environment_names_are_checked_before_they_become_paths() {
+        let t = |env: &str| Target {
+            subscription: SUB.into(),
+            resource_group: "rg".into(),
+            app: None,
+            job: None,
+            environment: Some(env.into()),
+        };
+        assert!(validate(&t("cae-orders")).is_ok());
+        assert!(validate(&t("Cae-Orders-2")).is_ok());
+        for bad in [
+            "",
+            "c",
+            "../x",
+            "cae/orders",
+            "cae%2forders",
+            "-cae",
+            "cae orders",
+        ] {
+            assert!(validate(&t(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn names_that_would_break_a_url_are_refused() {
         let t = |rg: &str, app: &str| Target {
             subscription: SUB.into(),
             resource_group: rg.into(),
             app: Some(app.into()),
             job: None,
+            environment: None,
         };
         assert!(validate(&t("rg-orders", "ca-orders-web")).is_ok());
         assert!(validate(&t("rg_(x).1", "a1")).is_ok());

@@ -120,6 +120,7 @@ pub fn resource_kind(resource_type: &str) -> Option<ResourceKind> {
         return Some(match kind {
             WorkloadKind::App => ResourceKind::App,
             WorkloadKind::Job => ResourceKind::Job,
+            WorkloadKind::Environment => ResourceKind::Environment,
         });
     }
     let t = resource_type.to_ascii_lowercase();

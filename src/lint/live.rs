@@ -84,6 +84,7 @@ pub fn target(
         resource_group: rg,
         app: (!job).then(|| name.clone()),
         job: job.then_some(name),
+        environment: None,
     };
     crate::collect::validate(&target)?;
     Ok(target)

@@ -124,7 +124,7 @@ fn target_line(verdict: &Verdict) -> String {
 /// The parts of [`target_line`], which a narrow terminal folds between parts.
 fn target_parts(verdict: &Verdict) -> [String; 4] {
     let t = &verdict.target;
-    let kind = if t.is_job() { "job" } else { "app" };
+    let kind = t.kind_word();
     [
         format!("{kind} '{}'", t.name()),
         format!("resource group '{}'", t.resource_group),

@@ -4,9 +4,9 @@
 //! failed or is absent.
 
 use super::{
-    ActivityEvent, DaprComponent, DenyAssignment, DenyListing, Environment, Gap, KvReference, Read,
-    Revision, RoleAssignment, RoleListing, SecretVersion, Snapshot, SystemLogEntry, Vault,
-    VaultSecret, Workload, WorkloadKind, json, rbac, vault_groups,
+    ActivityEvent, Certificate, DaprComponent, DenyAssignment, DenyListing, Environment, Gap,
+    KvReference, Read, Revision, RoleAssignment, RoleListing, SecretVersion, Snapshot,
+    SystemLogEntry, Vault, VaultSecret, Workload, WorkloadKind, json, rbac, vault_groups,
 };
 use crate::azure::ids;
 use crate::azure::roles;
@@ -157,31 +157,47 @@ impl<'a> Builder<'a> {
             .or_else(|| self.bundle.collected_at().ok())
             .unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let id = ids::normalize(&target.resource_id());
-        let (kind, wanted) = if target.is_job() {
-            (WorkloadKind::Job, Route::Job { id: id.clone() })
+        let workload = if target.is_environment() {
+            self.read(
+                Route::Environment { id: id.clone() },
+                Request::environment(target.resource_id()),
+                "managed environment",
+                |b| Environment::parse(b).map(|e| Workload::of_environment(&e)),
+            )
         } else {
-            (WorkloadKind::App, Route::App { id: id.clone() })
+            let (kind, wanted, what) = if target.is_job() {
+                (
+                    WorkloadKind::Job,
+                    Route::Job { id: id.clone() },
+                    "Container Apps job",
+                )
+            } else {
+                (
+                    WorkloadKind::App,
+                    Route::App { id: id.clone() },
+                    "container app",
+                )
+            };
+            self.read_timed(
+                wanted,
+                Request::workload(target.resource_id(), target.is_job()),
+                what,
+                Times::Refine(Workload::unusable_time),
+                |b| Workload::parse(kind, b),
+            )
         };
-        let what = if target.is_job() {
-            "Container Apps job"
-        } else {
-            "container app"
-        };
-        let workload = self.read_timed(
-            wanted.clone(),
-            Request::workload(target.resource_id(), target.is_job()),
-            what,
-            Times::Refine(Workload::unusable_time),
-            |b| Workload::parse(kind, b),
-        );
         if let Read::NotFound(detail) = &workload {
             let gap = Gap {
-                request: Request::workload(target.resource_id(), target.is_job()).describe(),
+                request: if target.is_environment() {
+                    Request::environment(target.resource_id()).describe()
+                } else {
+                    Request::workload(target.resource_id(), target.is_job()).describe()
+                },
                 status: Some(404),
                 why: detail.clone(),
                 needs: format!(
                     "the right --subscription, --rg and --{}",
-                    if target.is_job() { "job" } else { "app" }
+                    target.kind_word()
                 ),
             };
             self.gaps.push(gap);
@@ -190,9 +206,9 @@ impl<'a> Builder<'a> {
             target,
             now,
             workload,
-            // Jobs have no revisions; everything else is replaced by `read_around` once the
+            // Only apps have revisions; everything else is replaced by `read_around` once the
             // workload itself could be read.
-            revisions: if self.bundle.target.is_job() {
+            revisions: if self.bundle.target.is_job() || self.bundle.target.is_environment() {
                 Read::Ok(Vec::new())
             } else {
                 not_read("revisions")
@@ -200,6 +216,7 @@ impl<'a> Builder<'a> {
             environment: not_read("environment"),
             dapr_components: None,
             identities: BTreeMap::new(),
+            certificates: BTreeMap::new(),
             kv_refs: Vec::new(),
             vaults: BTreeMap::new(),
             vault_secrets: BTreeMap::new(),
@@ -254,10 +271,29 @@ impl<'a> Builder<'a> {
                 DaprComponent::parse_list,
             ));
         }
+        if w.kind == WorkloadKind::Environment {
+            self.read_certificate_list(s, w);
+        }
+        for id in w.certificate_ids() {
+            let key = ids::normalize(&id);
+            let read = self.read_timed(
+                Route::Certificate { id: key.clone() },
+                Request::certificate(id.as_str()),
+                "environment certificate",
+                Times::Refine(Certificate::unusable_time),
+                Certificate::parse,
+            );
+            s.certificates.insert(key, read);
+        }
         self.read_identities(s, w);
         self.read_vaults(s, w);
         self.read_rbac(s, w);
-        self.read_logs(s);
+        if w.kind == WorkloadKind::Environment {
+            // An environment's own Key Vault fetches (certificates) log no system-log line.
+            s.system_logs = Read::NotRead("environments have no system-log query".into());
+        } else {
+            self.read_logs(s);
+        }
         s.activity = self.read_timed(
             Route::ActivityLog {
                 resource_group: None,
@@ -285,6 +321,32 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// `check --environment`: every certificate of the environment, from its list.
+    fn read_certificate_list(&mut self, s: &mut Snapshot, w: &Workload) {
+        let list = self.read(
+            Route::Certificates {
+                environment_id: ids::normalize(&w.id),
+            },
+            Request::certificates(&w.id),
+            "certificate list",
+            |b| b.get("value").map(|_| Certificate::parse_list(b)),
+        );
+        match list {
+            Read::Ok(all) => {
+                for c in all {
+                    s.certificates.insert(ids::normalize(&c.id), Read::Ok(c));
+                }
+            }
+            other => {
+                // One entry stands for the unread list, so checkers say what they could not see.
+                if let Some(unread) = other.without_value() {
+                    let key = ids::normalize(&format!("{}/certificates", w.id));
+                    s.certificates.insert(key, unread);
+                }
+            }
+        }
+    }
+
     fn read_identities(&mut self, s: &mut Snapshot, w: &Workload) {
         for id in w.user_identity_ids() {
             let key = ids::normalize(&id);
@@ -299,7 +361,13 @@ impl<'a> Builder<'a> {
     }
 
     fn read_vaults(&mut self, s: &mut Snapshot, w: &Workload) {
-        s.kv_refs = KvReference::all_of(w);
+        let bound: Vec<Certificate> = s
+            .certificates
+            .values()
+            .filter_map(Read::ok)
+            .cloned()
+            .collect();
+        s.kv_refs = KvReference::around(w, s.environment.ok(), &bound);
         let dapr = KvReference::dapr_of(w, &s.dapr_components_of(w));
         s.kv_refs.extend(dapr);
         let names: BTreeSet<String> = s
@@ -311,8 +379,8 @@ impl<'a> Builder<'a> {
         if names.is_empty() {
             return;
         }
-        let graph = self.find(|r| *r == Route::ResourceGraph).map(|(_, r)| r);
         for name in &names {
+            let graph = self.graph_for(name);
             let read = self.read_vault(name, graph);
             s.vaults.insert(name.clone(), read);
         }
@@ -364,6 +432,43 @@ impl<'a> Builder<'a> {
             s.vault_secrets.insert(key.clone(), metadata);
             s.secret_versions.insert(key, versions);
         }
+    }
+
+    /// The Resource Graph answer that looked for vault `name`: one whose rows hold it, else a
+    /// successful one whose query named it (or the only one, for bundles that do not record
+    /// the query), else the last attempt. Collection may look vaults up more than once (the
+    /// environment's certificates are found after the app's own secrets).
+    fn graph_for(&self, name: &str) -> Option<&'a Response> {
+        let answers: Vec<&'a Response> = self
+            .routed
+            .iter()
+            .filter(|(r, _)| *r == Route::ResourceGraph)
+            .map(|(_, resp)| *resp)
+            .collect();
+        let holds = |g: &&&Response| {
+            g.ok()
+                && g.body.as_ref().is_some_and(|b| {
+                    json::array(b, "/data").iter().any(|row| {
+                        json::string(row, "/name").is_some_and(|n| n.eq_ignore_ascii_case(name))
+                    })
+                })
+        };
+        let literal = crate::kql::string_literal(&name.to_ascii_lowercase());
+        let searched = |g: &&&Response| {
+            g.ok()
+                && (answers.len() == 1
+                    || g.request_body
+                        .as_ref()
+                        .and_then(|b| b.get("query"))
+                        .and_then(Value::as_str)
+                        .is_none_or(|q| q.to_ascii_lowercase().contains(&literal)))
+        };
+        answers
+            .iter()
+            .find(holds)
+            .or_else(|| answers.iter().find(searched))
+            .or(answers.last())
+            .copied()
     }
 
     /// Resolves a vault name to its id (Resource Graph, else any recorded vault GET by name) and
@@ -432,6 +537,13 @@ impl<'a> Builder<'a> {
                 continue;
             };
             if let Some(Read::Ok(vault)) = s.vaults.get(&parsed.vault) {
+                // The reference's own principal at its vault (the environment's, for a
+                // certificate; the workload's are planned above already).
+                planned.push((
+                    vault.id.clone(),
+                    ids::normalize(&vault.id),
+                    principal.clone(),
+                ));
                 let display = format!("{}/secrets/{}", vault.id, parsed.secret);
                 planned.push((display.clone(), ids::normalize(&display), principal.clone()));
             }

@@ -66,6 +66,16 @@ impl<T> Read<T> {
         }
     }
 
+    /// The same outcome for another type, when it holds no value (`None` for `Ok`).
+    pub fn without_value<U>(&self) -> Option<Read<U>> {
+        match self {
+            Read::Ok(_) => None,
+            Read::NotFound(d) => Some(Read::NotFound(d.clone())),
+            Read::NotRead(d) => Some(Read::NotRead(d.clone())),
+            Read::Unavailable(g) => Some(Read::Unavailable(g.clone())),
+        }
+    }
+
     pub fn is_not_found(&self) -> bool {
         matches!(self, Read::NotFound(_))
     }

@@ -4,8 +4,8 @@
 
 use super::consumer::{Consumer, Fetcher};
 use super::{
-    ActivityEvent, DaprComponent, DenyAssignment, Environment, Gap, Identity, Read, Revision,
-    RoleAssignment, SecretVersion, SystemLogEntry, Vault, VaultSecret, Workload,
+    ActivityEvent, Certificate, DaprComponent, DenyAssignment, Environment, Gap, Identity, Read,
+    Revision, RoleAssignment, SecretVersion, SystemLogEntry, Vault, VaultSecret, Workload,
 };
 use crate::azure::ids;
 use crate::azure::keyvault_url::KeyVaultRef;
@@ -133,6 +133,83 @@ impl KvReference {
         matches!(self.consumer, Consumer::DaprSecretStore { .. })
     }
 
+    /// The Key Vault reference of an environment certificate, fetched with the environment's
+    /// identity; `hosts` are the custom domains bound to it. `None` for certificates that do
+    /// not come from Key Vault.
+    pub fn of_certificate(
+        certificate: &Certificate,
+        environment_id: &str,
+        environment: Option<&Environment>,
+        hosts: Vec<String>,
+    ) -> Option<KvReference> {
+        let source = certificate.key_vault.as_ref()?;
+        Some(KvReference {
+            consumer: Consumer::Certificate {
+                environment: environment_id.to_string(),
+                certificate: certificate.name.clone(),
+                hosts,
+            },
+            secret: certificate.name.clone(),
+            parsed: KeyVaultRef::parse_certificate(&source.url),
+            url: source.url.clone(),
+            identity: source.identity.clone(),
+            principal: environment
+                .and_then(|e| e.identity.principal_of(source.identity.as_deref())),
+        })
+    }
+
+    /// The environment's DNS-suffix certificate from Key Vault, when it has one.
+    pub fn of_dns_suffix(environment: &Environment) -> Option<KvReference> {
+        let source = environment.dns_suffix_certificate.as_ref()?;
+        Some(KvReference {
+            consumer: Consumer::DnsSuffixCertificate {
+                environment: environment.id.clone(),
+                dns_suffix: environment.dns_suffix.clone(),
+            },
+            secret: "dns-suffix".into(),
+            parsed: KeyVaultRef::parse_certificate(&source.url),
+            url: source.url.clone(),
+            identity: source.identity.clone(),
+            principal: environment
+                .identity
+                .principal_of(source.identity.as_deref()),
+        })
+    }
+
+    /// Every Key Vault reference that can break the workload: its own secrets, the
+    /// certificates its custom domains bind (of those read) and its environment's DNS-suffix
+    /// certificate. Live collection plans its reads from the same list the snapshot judges.
+    pub fn around(
+        w: &Workload,
+        environment: Option<&Environment>,
+        certificates: &[Certificate],
+    ) -> Vec<KvReference> {
+        let mut refs = KvReference::all_of(w);
+        for certificate in certificates {
+            let hosts: Vec<String> = w
+                .custom_domains
+                .iter()
+                .filter(|d| {
+                    d.certificate_id
+                        .as_deref()
+                        .is_some_and(|c| ids::same(c, &certificate.id))
+                })
+                .map(|d| d.name.clone())
+                .collect();
+            let Some(environment_id) = ids::certificate_environment(&certificate.id) else {
+                continue;
+            };
+            refs.extend(KvReference::of_certificate(
+                certificate,
+                &environment_id,
+                environment,
+                hosts,
+            ));
+        }
+        refs.extend(environment.and_then(KvReference::of_dns_suffix));
+        refs
+    }
+
     /// The reference named for people (`secret 'db'`, `certificate 'api-cert' of environment
     /// 'cae-prod' bound to api.contoso.com`).
     pub fn subject(&self) -> String {
@@ -144,14 +221,20 @@ impl KvReference {
         self.consumer.concern(&self.secret)
     }
 
-    /// `identity 'system' (principal)`, or `environment identity 'system' (principal)` for a
-    /// reference the environment fetches.
-    pub fn who(&self, principal: &str) -> String {
+    /// `identity 'system'`, or `environment identity 'system'` for a reference the
+    /// environment fetches.
+    pub fn identity_noun(&self) -> String {
         let owner = match self.consumer.fetcher() {
             Fetcher::Workload => "",
             Fetcher::Environment => "environment ",
         };
-        format!("{owner}identity '{}' ({principal})", self.identity_label())
+        format!("{owner}identity '{}'", self.identity_label())
+    }
+
+    /// `identity 'system' (principal)`, or `environment identity 'system' (principal)` for a
+    /// reference the environment fetches.
+    pub fn who(&self, principal: &str) -> String {
+        format!("{} ({principal})", self.identity_noun())
     }
 
     pub fn is_system(&self) -> bool {
@@ -216,6 +299,8 @@ pub struct Snapshot {
     pub dapr_components: Option<Read<Vec<DaprComponent>>>,
     /// User-assigned identities by normalized id: does each still exist.
     pub identities: BTreeMap<String, Read<Value>>,
+    /// Certificates the custom domains bind, by normalized id.
+    pub certificates: BTreeMap<String, Read<Certificate>>,
     pub kv_refs: Vec<KvReference>,
     /// Vaults by lower-cased name.
     pub vaults: BTreeMap<String, Read<Vault>>,

@@ -17,6 +17,10 @@ const LAST_MODIFIED_AT: &str = "/systemData/lastModifiedAt";
 pub enum WorkloadKind {
     App,
     Job,
+    /// `check --environment`: the managed environment stands in for the workload. It has no
+    /// secrets, templates or revisions of its own; its Key Vault consumers are its
+    /// certificates (fetched with its identity).
+    Environment,
 }
 
 /// A Container App (`Microsoft.App/containerApps`) or job (`Microsoft.App/jobs`).
@@ -309,6 +313,41 @@ impl Workload {
         all.sort();
         all.retain(|id| seen.insert(ids::normalize(id)));
         all
+    }
+
+    /// The certificates the custom domains bind, by valid id, once each (ids compare without
+    /// case): what live collection reads and the snapshot expects.
+    pub fn certificate_ids(&self) -> Vec<String> {
+        let mut seen = std::collections::BTreeSet::new();
+        self.custom_domains
+            .iter()
+            .filter_map(|d| d.certificate_id.as_deref())
+            .filter_map(ids::environment_certificate)
+            .filter(|id| seen.insert(ids::normalize(id)))
+            .collect()
+    }
+
+    /// The managed environment as the subject of a verdict (`check --environment`).
+    pub fn of_environment(environment: &super::Environment) -> Workload {
+        Workload {
+            kind: WorkloadKind::Environment,
+            id: environment.id.clone(),
+            name: environment.name.clone(),
+            provisioning_state: None,
+            environment_id: Some(environment.id.clone()),
+            latest_revision: None,
+            latest_ready_revision: None,
+            last_modified_at: Stamp::Absent,
+            outbound_ips: Vec::new(),
+            active_revisions_mode: "Single".into(),
+            secrets: Vec::new(),
+            identity: environment.identity.clone(),
+            registries: Vec::new(),
+            template: Template::default(),
+            event_scale_rules: Vec::new(),
+            custom_domains: Vec::new(),
+            dapr: Dapr::default(),
+        }
     }
 
     /// Parses a GET body of `Microsoft.App/containerApps` or `Microsoft.App/jobs`.

@@ -70,14 +70,16 @@ pub fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
 }
 
-/// `--app/--job NAME --rg RG --subscription S --as-of <collected_at>` for a fixture.
+/// `--app/--job/--environment NAME --rg RG --subscription S --as-of <collected_at>` for a
+/// fixture.
 pub fn target_args(bundle: &Path) -> Vec<String> {
     let b: Value = serde_json::from_str(&std::fs::read_to_string(bundle).unwrap()).unwrap();
     let t = &b["target"];
-    let (flag, name) = match t["app"].as_str() {
-        Some(app) => ("--app", app),
-        None => ("--job", t["job"].as_str().unwrap()),
-    };
+    let (flag, name) = ["app", "job", "environment"]
+        .iter()
+        .find_map(|k| Some((format!("--{k}"), t[*k].as_str()?)))
+        .expect("a fixture's target names an app, a job or an environment");
+    let flag = flag.as_str();
     strings(&[
         flag,
         name,

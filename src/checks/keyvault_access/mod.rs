@@ -35,6 +35,7 @@ mod reading;
 mod refused_fetch;
 mod remedy;
 
+use super::certificates::{self, FetchFailure};
 use super::{CheckerId, Tally, commands, latest_sync, log_evidence, quoted};
 use crate::azure::ids;
 use crate::logs::{FailureCause, LogEvent};
@@ -81,6 +82,16 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
             _ => reference(snapshot, workload, r, &mut tally),
         }
     }
+    for read in snapshot.certificates.values() {
+        if let Read::Unavailable(gap) = read {
+            tally.item(
+                Status::Inconclusive,
+                "cannot tell whether the environment may read its certificates: they could not be read",
+                "certificates",
+            );
+            tally.gap(gap, "certificate");
+        }
+    }
     for refused in super::refused::all(snapshot, workload) {
         refused_fetch::judge(snapshot, workload, &refused, &mut tally);
     }
@@ -93,6 +104,7 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
 /// One Key Vault reference, step by step: its URL parses, it names an identity, the app has
 /// that identity, the identity still exists and the vault could be read; then the grants decide.
 fn reference(snapshot: &Snapshot, workload: &Workload, r: &KvReference, tally: &mut Tally) {
+    refused_certificate(snapshot, r, tally);
     let parsed = match &r.parsed {
         Ok(p) => p,
         Err(problem) => {
@@ -198,6 +210,33 @@ impl<'a> Holder<'a> {
             None => commands::identity_assign_user(target, identity),
         }
     }
+}
+
+/// A certificate whose resource records that the environment was refused reading it: the
+/// platform's own words name this cause (docs/azure-errors.md, certificates).
+fn refused_certificate(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
+    let Some((FetchFailure::Access, text)) = certificates::failure(snapshot, r) else {
+        return;
+    };
+    let Some(environment) = r.consumer.environment_id() else {
+        return;
+    };
+    let secret = r.subject();
+    tally.item(
+        Status::Confirmed,
+        format!("the environment was refused reading {secret}"),
+        &r.concern(),
+    );
+    tally.evidence(
+        Evidence::supports(
+            format!(
+                "{secret} failed with deploymentErrors \"{}\"",
+                crate::logs::one_line(text, 300)
+            ),
+            "certificate",
+        )
+        .reproduce(commands::env_certificate_list(environment)),
+    );
 }
 
 /// The `keyVaultUrl` does not parse: Azure rejects the write.

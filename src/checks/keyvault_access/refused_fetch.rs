@@ -87,7 +87,12 @@ pub(super) fn judge(
     record_held(&results, &who, &principal, tally);
     if status == Status::Confirmed || status == Status::Likely {
         for (v, a) in &results {
-            tally.remedy(grant(v, &principal, &fetch.label, a.rbac));
+            tally.remedy(grant(
+                v,
+                &principal,
+                &format!("identity '{}'", fetch.label),
+                a.rbac,
+            ));
         }
         tally.remedy(Remediation::advice("then retry the deploy: Azure rejected it, so the app still runs its previous configuration"));
     }

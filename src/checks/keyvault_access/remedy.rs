@@ -20,12 +20,18 @@ impl Reading<'_> {
             result,
             ..
         } = self;
-        tally.remedy(grant(vault, principal, &r.identity_label(), result.rbac));
-        let why = match r.consumer.fetcher() {
-            Fetcher::Workload => "the platform syncs at once instead of within 30 minutes",
-            Fetcher::Environment => "the environment fetches it at once instead of within 12 hours",
+        tally.remedy(grant(vault, principal, &r.identity_noun(), result.rbac));
+        let (verb, why) = match r.consumer.fetcher() {
+            Fetcher::Workload => (
+                "set",
+                "the platform syncs at once instead of within 30 minutes",
+            ),
+            Fetcher::Environment => (
+                "add",
+                "the environment fetches it at once instead of within 12 hours",
+            ),
         };
-        tally.remedy(self.set_again(format!("then set {} again: {why}", r.subject())));
+        tally.remedy(self.set_again(format!("then {verb} {} again: {why}", r.subject())));
     }
 
     /// Setting the reference again, with the same URL and identity, makes the platform fetch it
@@ -109,7 +115,7 @@ pub(super) fn grant(vault: &Vault, principal: &str, label: &str, rbac: bool) -> 
     if rbac {
         return Remediation::run(
             format!(
-                "grant identity '{label}' '{RECOMMENDED_ROLE}' on vault '{}'",
+                "grant {label} '{RECOMMENDED_ROLE}' on vault '{}'",
                 vault.name
             ),
             commands::role_assignment_create(principal, RECOMMENDED_ROLE, &vault.id),
@@ -123,7 +129,7 @@ pub(super) fn grant(vault: &Vault, principal: &str, label: &str, rbac: bool) -> 
         .collect();
     Remediation::run(
         format!(
-            "add secret get to identity '{label}' in vault '{}' access policies",
+            "add secret get to {label} in vault '{}' access policies",
             vault.name
         ),
         commands::keyvault_set_policy(&vault.name, principal, &existing),
