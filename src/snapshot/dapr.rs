@@ -60,16 +60,7 @@ impl DaprComponent {
     pub fn parse(item: &Value) -> Option<DaprComponent> {
         let name = json::string(item, "/name")?;
         let props = item.get("properties").cloned().unwrap_or(Value::Null);
-        let secrets = json::array(&props, "/secrets")
-            .iter()
-            .filter_map(|s| {
-                Some(AppSecret {
-                    name: json::string(s, "/name")?,
-                    key_vault_url: json::string(s, "/keyVaultUrl"),
-                    identity: json::string(s, "/identity"),
-                })
-            })
-            .collect();
+        let secrets = AppSecret::parse_list(&props, "/secrets");
         let metadata = json::array(&props, "/metadata")
             .iter()
             .filter_map(|m| {

@@ -86,6 +86,23 @@ pub struct AppSecret {
     pub identity: Option<String>,
 }
 
+impl AppSecret {
+    /// The `Secret` list at `pointer` (an app's, a job's or a Dapr component's), without values;
+    /// entries without a name are skipped.
+    pub fn parse_list(value: &Value, pointer: &str) -> Vec<AppSecret> {
+        json::array(value, pointer)
+            .iter()
+            .filter_map(|s| {
+                Some(AppSecret {
+                    name: json::string(s, "/name")?,
+                    key_vault_url: json::string(s, "/keyVaultUrl"),
+                    identity: json::string(s, "/identity"),
+                })
+            })
+            .collect()
+    }
+}
+
 /// The managed identities attached to the workload.
 #[derive(Debug, Clone, Default)]
 pub struct Identity {
@@ -357,16 +374,7 @@ impl Workload {
             .pointer("/properties/configuration")
             .cloned()
             .unwrap_or(Value::Null);
-        let secrets = json::array(&config, "/secrets")
-            .iter()
-            .filter_map(|s| {
-                Some(AppSecret {
-                    name: json::string(s, "/name")?,
-                    key_vault_url: json::string(s, "/keyVaultUrl"),
-                    identity: json::string(s, "/identity"),
-                })
-            })
-            .collect();
+        let secrets = AppSecret::parse_list(&config, "/secrets");
         let identity = Identity::parse(body);
         let registries = json::array(&config, "/registries")
             .iter()
