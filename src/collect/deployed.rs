@@ -4,16 +4,14 @@
 //! the activity log of the window.
 
 use super::{
-    CollectError, Collector, Window, environment_id, is_guid, kind_word, stop_if_pointless,
-    vault_secrets,
+    CollectError, Collector, Window, dapr_references, environment_id, is_guid, kind_word,
+    stop_if_pointless, vault_secrets,
 };
 use crate::azure::ids;
 use crate::azure::time::display;
 use crate::bundle::{BUNDLE_VERSION, Bundle, Response, Target};
 use crate::plan::Request;
-use crate::snapshot::{
-    Certificate, DaprComponent, Environment, KvReference, Workload, WorkloadKind,
-};
+use crate::snapshot::{Certificate, Environment, KvReference, Workload, WorkloadKind};
 use futures::future::join_all;
 
 impl Collector {
@@ -244,7 +242,7 @@ impl Collector {
 
     /// An app with Dapr enabled: its environment's Dapr components. Any other app, a job or an
     /// environment sends nothing.
-    async fn dapr(&self, w: &Workload, env_id: Option<&str>) -> Option<Response> {
+    pub(super) async fn dapr(&self, w: &Workload, env_id: Option<&str>) -> Option<Response> {
         if !w.dapr.enabled {
             return None;
         }
@@ -323,18 +321,4 @@ impl Collector {
 fn parse_environment(response: Option<&Response>) -> Option<Environment> {
     let response = response.filter(|r| r.ok())?;
     response.body.as_ref().and_then(Environment::parse)
-}
-
-/// The Key Vault references of the Dapr components an app loads, from the components read.
-fn dapr_references(w: &Workload, read: Option<&Response>) -> Vec<KvReference> {
-    let Some(components) = read
-        .filter(|r| r.ok())
-        .and_then(|r| r.body.as_ref())
-        .and_then(DaprComponent::parse_list)
-    else {
-        return Vec::new();
-    };
-    let app_id = w.dapr.active_app_id().unwrap_or_default();
-    let loaded: Vec<&DaprComponent> = components.iter().filter(|c| c.serves(app_id)).collect();
-    KvReference::dapr_of(w, &loaded)
 }

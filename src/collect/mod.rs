@@ -45,7 +45,7 @@ use crate::azure::keyvault_url::KeyVaultRef;
 use crate::azure::roles;
 use crate::bundle::{Response, Target};
 use crate::plan::Request;
-use crate::snapshot::{KvReference, Workload};
+use crate::snapshot::{DaprComponent, KvReference, Workload};
 use futures::future::join_all;
 use keyvault::KeyVault;
 use rest::{Call, Rest};
@@ -395,6 +395,20 @@ fn custom_roles(listings: &[Response]) -> Vec<String> {
             roles::builtin(&ids::last_segment(id)).is_none() && seen.insert(id.to_ascii_lowercase())
         })
         .collect()
+}
+
+/// The Key Vault references of the Dapr components an app loads, from the components read.
+pub(super) fn dapr_references(w: &Workload, read: Option<&Response>) -> Vec<KvReference> {
+    let Some(components) = read
+        .filter(|r| r.ok())
+        .and_then(|r| r.body.as_ref())
+        .and_then(DaprComponent::parse_list)
+    else {
+        return Vec::new();
+    };
+    let app_id = w.dapr.active_app_id().unwrap_or_default();
+    let loaded: Vec<&DaprComponent> = components.iter().filter(|c| c.serves(app_id)).collect();
+    KvReference::dapr_of(w, &loaded)
 }
 
 /// An environment of fixed pairs, for tests of code that reads variables through a lookup.
