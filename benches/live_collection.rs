@@ -19,6 +19,8 @@ const SCENARIOS: &[&str] = &[
     "managed-identity-no-role",
     "role-on-other-identity",
     "custom-role-excludes-getsecret",
+    "custom-domain-certificate-no-role",
+    "environment-certificates",
     "healthy",
     "dapr-healthy",
 ];
@@ -37,15 +39,14 @@ async fn run(
     let b: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(bundle).unwrap()).unwrap();
     let t = &b["target"];
+    let (flag, name) = ["app", "environment"]
+        .iter()
+        .find_map(|k| Some((format!("--{k}"), t[*k].as_str()?)))
+        .expect("an app or environment scenario");
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kvdiag"));
     command
-        .args([
-            "check",
-            "--app",
-            t["app"].as_str().unwrap(),
-            "--rg",
-            t["resource_group"].as_str().unwrap(),
-        ])
+        .args(["check", flag.as_str(), name, "--rg"])
+        .arg(t["resource_group"].as_str().unwrap())
         .args([
             "--subscription",
             t["subscription"].as_str().unwrap(),

@@ -50,6 +50,7 @@ const CHECK_HELP: &str = "\
 Examples:
   kvdiag check --app ca-orders-web --rg rg-orders
   kvdiag check --job nightly-export -g rg-batch --subscription 3f2c8a51-6d0e-4b7a-9c1d-2e8f4a6b7c90 -o json
+  kvdiag check --environment cae-prod --rg rg-platform      # its certificates from Key Vault
   kvdiag check --from bundle.json --as-of 2026-11-20T10:30:00Z
 
 Exit codes:

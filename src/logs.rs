@@ -34,6 +34,12 @@ pub enum LogEvent {
         secret: String,
         identity: String,
     },
+    /// A job execution that ended in failure: `BackoffLimitExceeded` ("Job has reached the
+    /// specified backoff limit") or `DeadlineExceeded` ("Job was active longer than specified
+    /// deadline").
+    JobFailed {
+        reason: String,
+    },
     Other,
 }
 
@@ -102,6 +108,9 @@ impl FailureCause {
     }
 }
 
+/// System-log `Reason`s of job executions that failed.
+const JOB_FAILURES: [&str; 2] = ["BackoffLimitExceeded", "DeadlineExceeded"];
+
 /// Classifies a system-log row (`Reason` may be missing) or any platform error text.
 pub fn classify(reason: Option<&str>, text: &str) -> LogEvent {
     let reason = reason.unwrap_or_default();
@@ -110,6 +119,11 @@ pub fn classify(reason: Option<&str>, text: &str) -> LogEvent {
     }
     if reason.eq_ignore_ascii_case(RESTART_WITH_NEW_SECRETS) {
         return LogEvent::RestartWithNewSecrets;
+    }
+    if let Some(known) = JOB_FAILURES.iter().find(|r| reason.eq_ignore_ascii_case(r)) {
+        return LogEvent::JobFailed {
+            reason: known.to_string(),
+        };
     }
     let lower = text.to_ascii_lowercase();
     let sync_text = lower.starts_with("error happened when syncing secret")

@@ -26,7 +26,8 @@ pub struct Entry {
     pub id: String,
     /// RFC 3339, UTC, seconds.
     pub at: String,
-    /// `activity_log`, `role_assignment`, `keyvault`, `revision` or `system_log`.
+    /// `activity_log`, `role_assignment`, `keyvault`, `revision`, `job_execution` or
+    /// `system_log`.
     pub source: &'static str,
     pub event: String,
     pub detail: String,
@@ -51,6 +52,7 @@ pub fn build(snapshot: &Snapshot) -> Vec<Entry> {
     role_assignments(snapshot, &events, workload, &vaults, &mut raw);
     keyvault(snapshot, &mut raw);
     revisions(snapshot, &mut raw);
+    executions(snapshot, &mut raw);
     system_logs(snapshot, &mut raw);
     raw.retain(|r| r.at <= snapshot.now);
     // Newest first; at equal times, the order above (a write before what it caused).
@@ -97,6 +99,7 @@ pub fn find<'a>(timeline: &'a [Entry], at: OffsetDateTime, source: &str) -> Opti
         "revisions" => "revision",
         "role_assignments" => "role_assignment",
         "vault" | "secret_versions" => "keyvault",
+        "job_executions" => "job_execution",
         other => other,
     };
     let at_time = |e: &&Entry| e.times.contains(&at);
@@ -364,6 +367,29 @@ fn revisions(snapshot: &Snapshot, out: &mut Vec<Raw>) {
     }
 }
 
+/// A job's executions, at their start.
+fn executions(snapshot: &Snapshot, out: &mut Vec<Raw>) {
+    for e in snapshot
+        .executions
+        .ok()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+    {
+        let Some(start) = e.start else { continue };
+        let status = e.status.as_deref().unwrap_or("Unknown");
+        let detail = match e.end {
+            Some(end) => format!("ended {}", t::display(end)),
+            None => "no end time".into(),
+        };
+        out.push(Raw::new(
+            start,
+            "job_execution",
+            format!("execution '{}' {}", e.name, status.to_ascii_lowercase()),
+            detail,
+        ));
+    }
+}
+
 fn system_logs(snapshot: &Snapshot, out: &mut Vec<Raw>) {
     for entry in snapshot.logs() {
         let (event, detail) = match &entry.event {
@@ -386,6 +412,10 @@ fn system_logs(snapshot: &Snapshot, out: &mut Vec<Raw>) {
             LogEvent::ManagedIdentityFetchFailed { secret, identity } => (
                 format!("Key Vault fetch failed for '{secret}'"),
                 format!("identity {identity}"),
+            ),
+            LogEvent::JobFailed { reason } => (
+                format!("job execution failed: {reason}"),
+                one_line(&entry.log, 200),
             ),
             LogEvent::Other => continue,
         };

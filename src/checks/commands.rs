@@ -5,6 +5,7 @@
 //! secret value (`az keyvault secret show` would; version listings do not).
 
 use crate::bundle::Target;
+use crate::snapshot::{Consumer, KvReference};
 
 /// Quotes one shell word (POSIX sh); names with NUL bytes are replaced, never passed through.
 pub fn q(word: &str) -> String {
@@ -239,6 +240,14 @@ pub fn new_revision(target: &Target) -> String {
     )
 }
 
+/// The job's latest executions with their status.
+pub fn job_executions(target: &Target) -> String {
+    format!(
+        "az containerapp job execution list {} --query \"[].{{name:name, status:properties.status, start:properties.startTime, end:properties.endTime}}\" -o table",
+        target_args(target)
+    )
+}
+
 /// Environment commands take the environment's resource id (`--ids`): the environment may live
 /// in another resource group than the app.
 pub fn env_identity_assign_system(environment_id: &str) -> String {
@@ -298,6 +307,29 @@ pub fn env_certificate_list(environment_id: &str) -> String {
         "az containerapp env certificate list --ids {} --query \"[].{{name:name, state:properties.provisioningState, valid:properties.valid, expires:properties.expirationDate, error:properties.deploymentErrors}}\" -o table",
         q(environment_id)
     )
+}
+
+/// The command that writes the reference again with `url` and `identity`, so its consumer
+/// fetches it at once: `secret set` for the app's own secrets, the certificate commands for
+/// what the environment fetches; `None` for Dapr components (their sidecar reads at start).
+pub fn write_again(target: &Target, r: &KvReference, url: &str, identity: &str) -> Option<String> {
+    match &r.consumer {
+        Consumer::Workload => Some(secret_set_keyvault(target, &r.secret, url, identity)),
+        Consumer::Certificate {
+            environment,
+            certificate,
+            ..
+        } => Some(env_certificate_from_keyvault(
+            environment,
+            certificate,
+            url,
+            identity,
+        )),
+        Consumer::DnsSuffixCertificate { environment, .. } => {
+            Some(env_dns_suffix_certificate(environment, url, identity))
+        }
+        Consumer::DaprSecret { .. } | Consumer::DaprSecretStore { .. } => None,
+    }
 }
 
 #[cfg(test)]

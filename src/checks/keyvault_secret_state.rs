@@ -21,7 +21,7 @@ use crate::azure::ids;
 use crate::azure::time as t;
 use crate::logs::{FailureCause, LogEvent};
 use crate::snapshot::{
-    Certificate, Consumer, KvReference, Read, SecretVersion, Snapshot, VaultSecret, Workload,
+    Certificate, KvReference, Read, SecretVersion, Snapshot, VaultSecret, Workload,
 };
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
 use time::OffsetDateTime;
@@ -158,7 +158,12 @@ fn certificate_state(snapshot: &Snapshot, r: &KvReference, c: &Certificate, tall
             )
             .reproduce(list.clone()),
         );
-        if let Some(command) = reimport(r) {
+        if let Some(command) = commands::write_again(
+            &snapshot.target,
+            r,
+            &r.url,
+            r.identity.as_deref().unwrap_or("system"),
+        ) {
             tally.remedy(Remediation::run(
                 format!(
                     "once the cause is fixed, add {subject} again so the environment fetches it"
@@ -201,24 +206,6 @@ fn certificate_state(snapshot: &Snapshot, r: &KvReference, c: &Certificate, tall
         );
         tally.remedy(Remediation::advice(format!("renew the certificate in Key Vault; a versionless URL is picked up within 12 hours (or add {subject} again to fetch it now)")));
     }
-}
-
-/// The command that imports a certificate reference again.
-fn reimport(r: &KvReference) -> Option<String> {
-    let Consumer::Certificate {
-        environment,
-        certificate,
-        ..
-    } = &r.consumer
-    else {
-        return None;
-    };
-    Some(commands::env_certificate_from_keyvault(
-        environment,
-        certificate,
-        &r.url,
-        r.identity.as_deref().unwrap_or("system"),
-    ))
 }
 
 fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {

@@ -64,10 +64,14 @@ pub const CHECKERS: &[Checker] = &[
 pub fn diagnose(snapshot: &Snapshot) -> Verdict {
     let as_of = crate::azure::time::display(snapshot.now);
     let hypotheses = match &snapshot.workload {
-        Read::Ok(workload) => CHECKERS
-            .iter()
-            .filter_map(|c| (c.run)(snapshot, workload))
-            .collect(),
+        Read::Ok(workload) => {
+            let mut found: Vec<Hypothesis> = CHECKERS
+                .iter()
+                .filter_map(|c| (c.run)(snapshot, workload))
+                .collect();
+            job_outcome(snapshot, &mut found);
+            found
+        }
         unread => CheckerId::ALL
             .into_iter()
             .filter(|id| id.always_answers())
@@ -82,6 +86,54 @@ pub fn diagnose(snapshot: &Snapshot) -> Verdict {
         snapshot.workload.ok().is_some(),
     )
     .with_timeline(crate::timeline::build(snapshot))
+}
+
+/// For a job, what its latest runs did is the symptom every cause explains: the latest failed
+/// execution and the newest failure the system log gives a reason for (`BackoffLimitExceeded`,
+/// `DeadlineExceeded`) go to every entry strong enough to act on.
+fn job_outcome(snapshot: &Snapshot, hypotheses: &mut [Hypothesis]) {
+    let mut seen = Vec::new();
+    if let Some(e) = snapshot
+        .executions
+        .ok()
+        .and_then(|all| all.first())
+        .filter(|e| e.failed())
+    {
+        let mut evidence = Evidence::supports(
+            format!(
+                "the latest execution '{}' is {}{}",
+                e.name,
+                e.status.as_deref().unwrap_or("Failed"),
+                e.start
+                    .map(|s| format!(", started {}", crate::azure::time::display(s)))
+                    .unwrap_or_default()
+            ),
+            "job_executions",
+        )
+        .reproduce(commands::job_executions(&snapshot.target));
+        if let Some(start) = e.start {
+            evidence = evidence.at(start);
+        }
+        seen.push(evidence);
+    }
+    if let Some(entry) = snapshot
+        .logs()
+        .iter()
+        .find(|e| matches!(e.event, LogEvent::JobFailed { .. }))
+    {
+        seen.push(log_evidence(
+            entry,
+            "a job execution failed",
+            true,
+            snapshot,
+        ));
+    }
+    for h in hypotheses
+        .iter_mut()
+        .filter(|h| h.status <= Status::Possible)
+    {
+        h.evidence.extend(seen.iter().cloned());
+    }
 }
 
 fn unreadable_workload(snapshot: &Snapshot, id: CheckerId, read: &Read<Workload>) -> Hypothesis {

@@ -121,9 +121,10 @@ impl Collector {
     /// Everything that hangs off a readable app, in parallel branches.
     async fn around(&self, target: &Target, w: &Workload, window: &Window) -> Vec<Response> {
         let app_path = target.resource_id();
+        // An app's revisions, or a job's executions: what ran on which secret values.
         let revisions = async {
             if target.is_job() {
-                Vec::new()
+                vec![self.send(Request::job_executions(&app_path)).await]
             } else {
                 vec![self.send(Request::revisions(&app_path)).await]
             }

@@ -5,8 +5,8 @@
 
 use super::{
     ActivityEvent, Certificate, DaprComponent, DenyAssignment, DenyListing, Environment, Gap,
-    KvReference, Read, Revision, RoleAssignment, RoleListing, SecretVersion, Snapshot,
-    SystemLogEntry, Vault, VaultSecret, Workload, WorkloadKind, json, rbac, vault_groups,
+    JobExecution, KvReference, Read, Revision, RoleAssignment, RoleListing, SecretVersion,
+    Snapshot, SystemLogEntry, Vault, VaultSecret, Workload, WorkloadKind, json, rbac, vault_groups,
 };
 use crate::azure::ids;
 use crate::azure::roles;
@@ -213,6 +213,11 @@ impl<'a> Builder<'a> {
             } else {
                 not_read("revisions")
             },
+            executions: if self.bundle.target.is_job() {
+                not_read("job executions")
+            } else {
+                Read::Ok(Vec::new())
+            },
             environment: not_read("environment"),
             dapr_components: None,
             identities: BTreeMap::new(),
@@ -239,6 +244,17 @@ impl<'a> Builder<'a> {
     /// Everything that hangs off a readable workload.
     fn read_around(&mut self, s: &mut Snapshot, w: &Workload) {
         let app_id = ids::normalize(&s.target.resource_id());
+        if w.kind == WorkloadKind::Job {
+            s.executions = self.read_timed(
+                Route::JobExecutions {
+                    job_id: app_id.clone(),
+                },
+                Request::job_executions(&s.target.resource_id()),
+                "job execution list",
+                Times::Refine(JobExecution::unusable_time),
+                |b| b.get("value").map(|_| JobExecution::parse_list(b)),
+            );
+        }
         if w.kind == WorkloadKind::App {
             s.revisions = self.read_timed(
                 Route::Revisions {

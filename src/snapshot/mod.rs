@@ -11,6 +11,7 @@ mod consumer;
 mod dapr;
 mod environment;
 mod events;
+mod execution;
 mod gap;
 mod json;
 mod model;
@@ -24,6 +25,7 @@ pub use consumer::{Consumer, Fetcher, environment_label};
 pub use dapr::{DaprComponent, DaprMetadata};
 pub use environment::Environment;
 pub use events::{ActivityEvent, LogTable, RoleChange, SystemLogEntry};
+pub use execution::JobExecution;
 pub use gap::Gap;
 pub use json::Stamp;
 pub use model::{

@@ -4,8 +4,9 @@
 
 use super::consumer::{Consumer, Fetcher};
 use super::{
-    ActivityEvent, Certificate, DaprComponent, DenyAssignment, Environment, Gap, Identity, Read,
-    Revision, RoleAssignment, SecretVersion, SystemLogEntry, Vault, VaultSecret, Workload,
+    ActivityEvent, Certificate, DaprComponent, DenyAssignment, Environment, Gap, Identity,
+    JobExecution, Read, Revision, RoleAssignment, SecretVersion, SystemLogEntry, Vault,
+    VaultSecret, Workload,
 };
 use crate::azure::ids;
 use crate::azure::keyvault_url::KeyVaultRef;
@@ -293,6 +294,8 @@ pub struct Snapshot {
     pub workload: Read<Workload>,
     /// Revisions (apps only; jobs have none).
     pub revisions: Read<Vec<Revision>>,
+    /// Job executions, newest first (jobs only; empty for apps and environments).
+    pub executions: Read<Vec<JobExecution>>,
     pub environment: Read<Environment>,
     /// The environment's Dapr components, read only for an app with Dapr enabled (`None`
     /// otherwise: nothing to read, nothing missing).

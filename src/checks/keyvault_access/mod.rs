@@ -283,7 +283,7 @@ fn no_identity(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
         &r.concern(),
     );
     tally.evidence(Evidence::supports(format!("{secret} has keyVaultUrl but no identity; Azure requires both (ContainerAppSecretInvalid)"), "app"));
-    if let Some(command) = remedy::fetch_again(target, r, &r.url, "system") {
+    if let Some(command) = commands::write_again(target, r, &r.url, "system") {
         tally.remedy(Remediation::run(
             format!("name the identity that reads {secret}"),
             command,

@@ -7,8 +7,7 @@ use super::evaluate::Outcome;
 use super::reading::Reading;
 use super::{RECOMMENDED_ROLE, Tally, commands, evaluate};
 use crate::azure::ids;
-use crate::bundle::Target;
-use crate::snapshot::{Consumer, Fetcher, KvReference, Vault};
+use crate::snapshot::{Fetcher, Vault};
 use crate::verdict::{Evidence, Remediation};
 
 impl Reading<'_> {
@@ -40,7 +39,7 @@ impl Reading<'_> {
     pub(super) fn set_again(&self, description: String) -> Remediation {
         let r = self.r;
         let identity = r.identity.as_deref().unwrap_or("system");
-        match fetch_again(&self.snapshot.target, r, &r.url, identity) {
+        match commands::write_again(&self.snapshot.target, r, &r.url, identity) {
             Some(command) => Remediation::run(description, command),
             None => Remediation::advice(format!(
                 "{description} (restart the app's revision so its Dapr sidecar reads it again)"
@@ -94,7 +93,9 @@ impl Reading<'_> {
                         .map(|u| u.id.clone())
                         .unwrap_or(label.clone())
                 };
-                if let Some(command) = fetch_again(&snapshot.target, r, &r.url, &identity_ref) {
+                if let Some(command) =
+                    commands::write_again(&snapshot.target, r, &r.url, &identity_ref)
+                {
                     tally.remedy(Remediation::run(
                         format!(
                             "or let {} use identity '{label}', which already has access",
@@ -161,35 +162,5 @@ pub fn scope_label(scope: &str, vault_id: &str) -> String {
             ids::segment_after(scope, "resourceGroups").unwrap_or_default()
         ),
         _ => scope.to_string(),
-    }
-}
-
-/// The command that writes the reference again with `url` and `identity`, so its consumer
-/// fetches it at once: `secret set` for the app's own secrets, the certificate commands for
-/// what the environment fetches; `None` for Dapr components (their sidecar reads at start).
-pub(super) fn fetch_again(
-    target: &Target,
-    r: &KvReference,
-    url: &str,
-    identity: &str,
-) -> Option<String> {
-    match &r.consumer {
-        Consumer::Workload => Some(commands::secret_set_keyvault(
-            target, &r.secret, url, identity,
-        )),
-        Consumer::Certificate {
-            environment,
-            certificate,
-            ..
-        } => Some(commands::env_certificate_from_keyvault(
-            environment,
-            certificate,
-            url,
-            identity,
-        )),
-        Consumer::DnsSuffixCertificate { environment, .. } => Some(
-            commands::env_dns_suffix_certificate(environment, url, identity),
-        ),
-        Consumer::DaprSecret { .. } | Consumer::DaprSecretStore { .. } => None,
     }
 }

@@ -7,7 +7,7 @@
 //! **environment**, with the identity `certificateKeyVaultProperties.identity` names: `system`
 //! needs the environment's `identity.type` to include `SystemAssigned`, a user-assigned
 //! identity's resource id must be a key of the environment's
-//! `identity.userAssignedIdentities` (docs/azure.md#environment-certificates-from-key-vault).
+//! `identity.userAssignedIdentities` (docs/azure.md#other-key-vault-consumers).
 //! An identity on the app does not help: the app does not fetch it.
 //!
 //! **What it reads.** The certificate and the environment resource of the same file (found by
