@@ -24,6 +24,8 @@ const SCENARIOS: &[&str] = &[
     "custom-role-excludes-getsecret",
     "custom-domain-certificate-no-role",
     "environment-certificates",
+    "healthy",
+    "dapr-healthy",
 ];
 
 struct Measured {

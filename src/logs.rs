@@ -208,6 +208,19 @@ fn sync_failure(text: &str) -> SyncFailure {
     }
 }
 
+/// True when a log line reports that the Dapr sidecar failed to initialise `component` or
+/// shut it down (docs/azure-errors.md D3, D4): `[INIT_COMPONENT_FAILURE]` or `shutting down
+/// component <name>`, naming the component (any case).
+pub fn dapr_component_failed(text: &str, component: &str) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let name = component.to_ascii_lowercase();
+    let names_it = lower
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+        .any(|word| word == name);
+    names_it
+        && (lower.contains("init_component_failure") || lower.contains("shutting down component"))
+}
+
 /// Platform text on one line, at most `max` characters (messages repeat themselves and wrap).
 pub fn one_line(text: &str, max: usize) -> String {
     let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -230,6 +243,19 @@ fn between(text: &str, start: &str, end: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dapr_component_failures_name_their_component() {
+        let init = "[INIT_COMPONENT_FAILURE]: initialization error occurred for secretstore (secretstores.azure.keyvault/v1): ChainedTokenCredential authentication failed";
+        assert!(dapr_component_failed(init, "secretstore"));
+        assert!(!dapr_component_failed(init, "statestore"));
+        let shut = "shutting down component secretstore (secretstores.azure.keyvault/v1)";
+        assert!(dapr_component_failed(shut, "SecretStore"));
+        assert!(!dapr_component_failed(
+            "component secretstore loaded",
+            "secretstore"
+        ));
+    }
 
     const RBAC_403: &str = r#"Error happened when syncing secret orders-db-password from Azure Key Vault https://kv-orders-shared.vault.azure.net/secrets/orders-db-password/7e3a91c4b05d4f2a8c6e19d3b7f40a25 for ContainerApp ca-orders-web: GET request to Azure Key Vault https://kv-orders-shared.vault.azure.net/secrets/orders-db-password/7e3a91c4b05d4f2a8c6e19d3b7f40a25 returned error status: 403. body: {"error":{"code":"Forbidden","message":"Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: appid=e6a1d4f9;oid=9c4e2b71;iss=https://sts.windows.net/72f988bf/\r\nAction: 'Microsoft.KeyVault/vaults/secrets/getSecret/action'\r\nResource: '/subscriptions/s/resourcegroups/rg-orders/providers/microsoft.keyvault/vaults/kv-orders-shared/secrets/orders-db-password'\r\nAssignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: 'DeniedWithNoValidRBAC' \r\nVault: kv-orders-shared;location=westeurope\r\n","innererror":{"code":"ForbiddenByRbac"}}}."#;
 

@@ -397,7 +397,8 @@ async fn lint_live(
         let Ok(resources) = crate::lint::load(&report.file, text, params) else {
             continue;
         };
-        for resource in &resources {
+        // `--live` reads the apps and jobs; an environment's own resources are linted statically.
+        for resource in resources.iter().filter(|r| r.kind.workload().is_some()) {
             let target = crate::lint::live::target(
                 resource,
                 &subscription,

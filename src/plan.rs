@@ -49,6 +49,7 @@ pub enum Kind {
     Job,
     Revisions,
     Environment,
+    DaprComponents,
     Certificate,
     Certificates,
     JobExecutions,
@@ -132,6 +133,16 @@ pub static PLAN: &[Spec] = &[
         filter: None,
         needs: "Microsoft.App/managedEnvironments/read (Reader on the environment)",
         why: "VNet integration, Log Analytics workspace",
+    },
+    Spec {
+        kind: Kind::DaprComponents,
+        service: Service::Arm,
+        method: "GET",
+        path: "{environmentId}/daprComponents",
+        api_version: Some(api::APP),
+        filter: None,
+        needs: "Microsoft.App/managedEnvironments/daprComponents/read (Reader on the environment)",
+        why: "apps with Dapr enabled only: the components scoped to the app — their secrets (Key Vault references, never values), metadata secretRefs, secret store, provisioning state",
     },
     Spec {
         kind: Kind::Certificate,
@@ -409,6 +420,14 @@ impl Request {
 
     pub fn environment(id: impl Into<String>) -> Request {
         Request::new(Kind::Environment, id)
+    }
+
+    /// The Dapr components of an environment (by the environment's resource id).
+    pub fn dapr_components(environment_id: &str) -> Request {
+        Request::new(
+            Kind::DaprComponents,
+            format!("{environment_id}/daprComponents"),
+        )
     }
 
     /// One certificate of an environment (or a managed certificate), by resource id.

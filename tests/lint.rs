@@ -239,7 +239,7 @@ fn bad_input_gets_a_clear_message_and_exit_2() {
         ),
         (
             &["fixtures/lint/storage-only.json"],
-            "not a Container App: the template declares no Microsoft.App/containerApps or Microsoft.App/jobs resource (it declares: Microsoft.Storage/storageAccounts)",
+            "not a Container App: the template declares no Microsoft.App/containerApps, Microsoft.App/jobs or Microsoft.App/managedEnvironments (nor its daprComponents or certificates) resource (it declares: Microsoft.Storage/storageAccounts)",
         ),
         (
             &["fixtures/lint/bicep-compiled.parameters.json"],

@@ -158,3 +158,40 @@ async fn a_new_apps_system_identity_is_reported_with_the_role_to_add_after_deplo
         "{report:#}"
     );
 }
+
+/// An app that enables Dapr: the components already in its environment that it will load are
+/// read, and a Key Vault secret store whose azureClientId matches none of the file's identities
+/// is an error naming the component.
+#[tokio::test]
+async fn a_dapr_secret_store_without_the_apps_identity_is_an_error() {
+    let live = Live::new("dapr-client-id-unmatched").await;
+    let yaml = std::fs::read_to_string(common::repo().join("fixtures/lint/containerapp-full.yaml"))
+        .unwrap()
+        .replacen(
+            "    activeRevisionsMode: Single\n",
+            "    activeRevisionsMode: Single\n    dapr:\n      enabled: true\n      appId: ca-orders-web\n",
+            1,
+        );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dapr-app.yaml");
+    std::fs::write(&file, yaml).unwrap();
+    let (out, report) = live.lint(file.to_str().unwrap(), &[]).await;
+    assert_eq!(out.status.code(), Some(1), "{report:#}");
+    let dapr: Vec<&Value> = findings(&report)
+        .into_iter()
+        .filter(|f| f["rule"] == "keyvault-access")
+        .filter(|f| {
+            f["message"]
+                .as_str()
+                .unwrap()
+                .contains("Dapr component 'secretstore'")
+        })
+        .collect();
+    assert_eq!(dapr.len(), 1, "{report:#}");
+    assert_eq!(dapr[0]["severity"], "error");
+    assert!(
+        live.mock.unplanned().is_empty(),
+        "{:?}",
+        live.mock.unplanned()
+    );
+}

@@ -23,6 +23,10 @@ pub enum Route {
     Environment {
         id: String,
     },
+    /// The Dapr components of an environment (a listing).
+    DaprComponents {
+        environment_id: String,
+    },
     /// An environment certificate or managed certificate (normalized full id).
     Certificate {
         id: String,
@@ -106,6 +110,7 @@ impl Route {
             Route::Job { .. } => Kind::Job,
             Route::Revisions { .. } => Kind::Revisions,
             Route::Environment { .. } => Kind::Environment,
+            Route::DaprComponents { .. } => Kind::DaprComponents,
             Route::Certificate { .. } => Kind::Certificate,
             Route::Certificates { .. } => Kind::Certificates,
             Route::JobExecutions { .. } => Kind::JobExecutions,
@@ -216,6 +221,9 @@ fn route_arm(path: &str, response: &Response) -> Route {
                 ("microsoft.app", "jobs", []) => Route::Job { id },
                 ("microsoft.app", "jobs", ["executions"]) => Route::JobExecutions { job_id: id },
                 ("microsoft.app", "managedenvironments", []) => Route::Environment { id },
+                ("microsoft.app", "managedenvironments", ["daprcomponents"]) => {
+                    Route::DaprComponents { environment_id: id }
+                }
                 ("microsoft.app", "managedenvironments", ["certificates"]) => {
                     Route::Certificates { environment_id: id }
                 }
@@ -295,6 +303,11 @@ mod tests {
                 Route::ActivityLog { resource_group: Some("/subscriptions/s/resourcegroups/rg-orders".into()) },
             ),
             (arm("/providers/Microsoft.ResourceGraph/resources", ""), Route::ResourceGraph),
+            (
+                arm("/subscriptions/S/resourceGroups/RG/providers/Microsoft.App/managedEnvironments/Env/daprComponents", ""),
+                Route::DaprComponents { environment_id: "/subscriptions/s/resourcegroups/rg/providers/microsoft.app/managedenvironments/env".into() },
+            ),
+            (arm("/subscriptions/S/resourceGroups/RG/providers/Microsoft.App/managedEnvironments/Env/daprComponents/statestore/listSecrets", ""), Route::Other),
             (arm("/subscriptions/S/resourceGroups/RG/providers/Microsoft.App/containerApps/a/listSecrets", ""), Route::Other),
         ];
         for (response, expected) in cases {

@@ -47,6 +47,15 @@ pub fn revision_list(target: &Target) -> String {
     )
 }
 
+pub fn show_revision(target: &Target, revision: &str, query: &str) -> String {
+    format!(
+        "az containerapp revision show {} --revision {} --query {} -o json",
+        target_args(target),
+        q(revision),
+        q(query)
+    )
+}
+
 pub fn revision_restart(target: &Target, revision: &str) -> String {
     format!(
         "az containerapp revision restart {} --revision {}",

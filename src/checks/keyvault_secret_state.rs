@@ -251,6 +251,11 @@ fn reference(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) {
         }
         Some(Read::NotRead(_)) | None => return,
     }
+    if r.is_vault_wide() {
+        // A Dapr secret store reads whichever secret the app asks for: the vault is all there
+        // is to check.
+        return;
+    }
     let key = (vault.clone(), parsed.secret.to_ascii_lowercase());
     let metadata = snapshot.vault_secrets.get(&key);
     let versions = snapshot.secret_versions.get(&key);

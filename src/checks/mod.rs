@@ -254,6 +254,31 @@ impl Tally {
         h
     }
 
+    /// Takes another tally's items (none stronger than `cap`), evidence, gaps and remedies:
+    /// for references whose deciding fact is an assumption (docs/design.md#verdict-semantics).
+    pub fn merge_capped(&mut self, other: Tally, cap: Status) {
+        for (status, summary) in other.items {
+            let capped = status.max(cap);
+            self.items.push((capped, summary));
+        }
+        for concern in other.concerns {
+            if !self.concerns.contains(&concern) {
+                self.concerns.push(concern);
+            }
+        }
+        for e in other.evidence {
+            self.evidence(e);
+        }
+        for gap in other.gaps {
+            if !self.gaps.contains(&gap) {
+                self.gaps.push(gap);
+            }
+        }
+        for r in other.remediation {
+            self.remedy(r);
+        }
+    }
+
     /// True when an item about `concern` was already recorded.
     pub fn has(&self, concern: &str) -> bool {
         self.concerns.iter().any(|c| c == concern)

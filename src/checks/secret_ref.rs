@@ -17,9 +17,20 @@
 //! leaves the app unchanged; the failed write in the activity log is then the evidence, and it
 //! is `confirmed` while the secret is still undefined and no later write succeeded.
 //!
-//! **Cannot see.** Failed writes older than `--since`; Dapr component and EasyAuth secret
-//! references. Without the revision list (a gap, or `kvdiag scan` without `--deep`) it cannot
-//! see revisions' own templates, so it says `unlikely` at most, never `ruled_out`.
+//! A revision whose env `secretRef` reads `capp-<app>`… while the app's template names a
+//! defined secret at the same place is the platform's own rewrite (microsoft/azure-container-apps#1705,
+//! docs/azure.md#revision-snapshots-rewritten-by-the-platform): reported as such, `possible` at
+//! most, never `confirmed`.
+//!
+//! Dapr components the app loads: a metadata `secretRef` of a component without a secret store
+//! must name one of its secrets (`DaprComponentMetadataSecretRefNotFound`), and a
+//! `secretStoreComponent` must name a component of the environment the app loads
+//! (docs/azure.md#dapr-components).
+//!
+//! **Cannot see.** Failed writes older than `--since`; EasyAuth secret references; the keys of
+//! a Dapr secret store (a `secretRef` through a store is not checked). Without the revision
+//! list (a gap, or `kvdiag scan` without `--deep`) it cannot see revisions' own templates, so it
+//! says `unlikely` at most, never `ruled_out`.
 
 use super::refused::{Origin, Refused};
 use super::{CheckerId, Tally, commands, quoted};
@@ -65,6 +76,12 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
             continue;
         }
         reported.push((site.secret.clone(), site.site.clone()));
+        if let Some(r) = revision
+            && let Some(real) = platform_rewrite(workload, site, &names)
+        {
+            rewritten_by_platform(snapshot, r, site, &real, &mut tally);
+            continue;
+        }
         let hint = did_you_mean(&site.secret, &names);
         let place = match revision {
             Some(r) => format!("revision '{r}' {}", site.site),
@@ -157,6 +174,8 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
         ));
     }
 
+    let dapr_sites = dapr(snapshot, workload, &mut tally);
+
     if total > 0 {
         tally.evidence(
             Evidence::weakens(
@@ -172,7 +191,7 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
             )),
         );
     }
-    let empty = if total == 0 {
+    let empty = if total + dapr_sites == 0 {
         format!(
             "the {} references no secrets by name",
             snapshot.target.kind_word()
@@ -194,6 +213,198 @@ pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
         ));
     }
     Some(h)
+}
+
+/// The Dapr components the app loads (docs/azure.md#dapr-components): each metadata
+/// `secretRef` must name a secret of its component when the component has no secret store
+/// (`DaprComponentMetadataSecretRefNotFound`, docs/azure-errors.md D1), and a
+/// `secretStoreComponent` must name a component of the environment that the app loads too.
+/// Returns how many Dapr references were checked.
+fn dapr(snapshot: &Snapshot, workload: &Workload, tally: &mut Tally) -> usize {
+    let Some(read) = &snapshot.dapr_components else {
+        return 0;
+    };
+    let all = match read {
+        Read::Ok(all) => all,
+        Read::Unavailable(gap) => {
+            tally.item(
+                Status::Inconclusive,
+                "cannot check the secretRefs of the app's Dapr components: they could not be read",
+                "dapr",
+            );
+            tally.gap(gap, "dapr_components");
+            return 0;
+        }
+        Read::NotFound(_) | Read::NotRead(_) => return 0,
+    };
+    let mut checked = 0;
+    for c in snapshot.dapr_components_of(workload) {
+        let show = format!(
+            "az containerapp env dapr-component show --ids {}",
+            commands::q(&c.id)
+        );
+        if let Some(store) = &c.secret_store {
+            checked += 1;
+            let found = all.iter().find(|o| o.name.eq_ignore_ascii_case(store));
+            let app_id = workload.dapr.active_app_id().unwrap_or_default();
+            let problem = match found {
+                None => Some((
+                    Status::Confirmed,
+                    format!(
+                        "names secret store '{store}', which is not a Dapr component of the environment"
+                    ),
+                )),
+                Some(o) if !o.serves(app_id) => Some((
+                    Status::Likely,
+                    format!(
+                        "names secret store '{store}', whose scopes do not include this app's Dapr app id '{app_id}', so its sidecar does not load it"
+                    ),
+                )),
+                Some(_) => None,
+            };
+            if let Some((status, what)) = problem {
+                let concern = format!("dapr:{}", c.name);
+                tally.item(
+                    status,
+                    format!("Dapr component '{}' {what}", c.name),
+                    &concern,
+                );
+                tally.evidence(
+                    Evidence::supports(
+                        format!(
+                            "Dapr component '{}' has secretStoreComponent '{store}'; the environment's components: {}",
+                            c.name,
+                            all.iter().map(|o| o.name.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                        "dapr_components",
+                    )
+                    .reproduce(show.clone()),
+                );
+                tally.remedy(Remediation::advice(format!(
+                    "create Dapr component '{store}' (a secret store scoped to '{app_id}'), or point secretStoreComponent of '{}' at an existing one",
+                    c.name
+                )));
+            }
+            // With a store, a secretRef names a key of the store: only Azure can check it.
+            continue;
+        }
+        let names: Vec<&str> = c.secrets.iter().map(|x| x.name.as_str()).collect();
+        for m in &c.metadata {
+            let Some(secret) = m.secret_ref.as_deref() else {
+                continue;
+            };
+            checked += 1;
+            if names.contains(&secret) {
+                continue;
+            }
+            let hint = did_you_mean(secret, &names);
+            let concern = format!("dapr:{}/{secret}", c.name);
+            tally.item(
+                Status::Confirmed,
+                format!(
+                    "Dapr component '{}' metadata '{}' references secret {}, which the component does not define{}",
+                    c.name,
+                    m.name,
+                    quoted(secret),
+                    hint.as_ref()
+                        .map(|h| format!(" (did you mean '{}'?)", h.0))
+                        .unwrap_or_default()
+                ),
+                &concern,
+            );
+            tally.evidence(
+                Evidence::supports(
+                    format!(
+                        "Dapr component '{}' metadata '{}' has secretRef {} and no secretStoreComponent; the component's secrets: {}. Azure refuses it with DaprComponentMetadataSecretRefNotFound",
+                        c.name,
+                        m.name,
+                        quoted(secret),
+                        if names.is_empty() { "none".to_string() } else { names.join(", ") }
+                    ),
+                    "dapr_components",
+                )
+                .reproduce(show.clone()),
+            );
+            if let Some((suggestion, why)) = &hint {
+                tally.remedy(Remediation::advice(format!(
+                    "point metadata '{}' of Dapr component '{}' at secret '{suggestion}' ({why})",
+                    m.name, c.name
+                )));
+            }
+            tally.remedy(Remediation::advice(format!(
+                "or add secret '{secret}' to Dapr component '{}' (a keyVaultUrl with an identity), or give it a secretStoreComponent",
+                c.name
+            )));
+            if c.failed() {
+                tally.evidence(Evidence::supports(
+                    format!(
+                        "Dapr component '{}' provisioningState is Failed{}",
+                        c.name,
+                        c.deployment_errors
+                            .as_deref()
+                            .map(|e| format!(": {}", crate::logs::one_line(e, 300)))
+                            .unwrap_or_default()
+                    ),
+                    "dapr_components",
+                ));
+            }
+        }
+    }
+    checked
+}
+
+/// The app template's secret for a revision site whose `secretRef` the platform rewrote:
+/// the revision names `capp-<app>`… (no such secret), while the same site of the app's own
+/// template names a defined secret (docs/azure.md#revision-snapshots-rewritten-by-the-platform).
+fn platform_rewrite(workload: &Workload, site: &SecretRefSite, names: &[&str]) -> Option<String> {
+    let prefix = format!("capp-{}", workload.name).to_ascii_lowercase();
+    if !site.secret.to_ascii_lowercase().starts_with(&prefix) {
+        return None;
+    }
+    workload
+        .secret_refs()
+        .into_iter()
+        .find(|own| own.kind == site.kind && own.site == site.site)
+        .map(|own| own.secret)
+        .filter(|secret| names.contains(&secret.as_str()))
+}
+
+/// The #1705 trap: reported as what it is, `possible` at most, never `confirmed` (the
+/// revision's own record disagrees with the app only in the platform's rewritten name).
+fn rewritten_by_platform(
+    snapshot: &Snapshot,
+    revision: &str,
+    site: &SecretRefSite,
+    real: &str,
+    tally: &mut Tally,
+) {
+    let target = &snapshot.target;
+    tally.item(
+        Status::Possible,
+        format!(
+            "revision '{revision}' {} shows secretRef {}, a name the platform rewrote; the app template references the defined secret {} there",
+            site.site,
+            quoted(&site.secret),
+            quoted(real)
+        ),
+        &site.secret,
+    );
+    tally.evidence(
+        Evidence::supports(
+            format!(
+                "revision '{revision}' {} has secretRef {} (at {}), which is not defined, while the app's template has secretRef {} at the same place: the platform rewrites revision env secretRefs to 'capp-<app>' (microsoft/azure-container-apps#1705); whether the running replica resolves it is not known",
+                site.site,
+                quoted(&site.secret),
+                site.json_path,
+                quoted(real)
+            ),
+            "revisions",
+        )
+        .reproduce(commands::show_revision(target, revision, "properties.template.containers[].env")),
+    );
+    tally.remedy(Remediation::advice(format!(
+        "if revision '{revision}' runs and the variable has its value, nothing is wrong; otherwise deploy a new revision from the app template and follow microsoft/azure-container-apps#1705"
+    )));
 }
 
 /// A write or revision Azure refused because a secretRef names no secret, or a secret has

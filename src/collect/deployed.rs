@@ -1,10 +1,11 @@
 //! Collection for `check` and `collect`: the app or job as it runs now, and everything around
-//! it — revisions, environment, identities, vaults, role and deny assignments, system logs and
+//! it — revisions, environment, Dapr components (only when the app runs Dapr), identities,
+//! vaults, role and deny assignments, system logs and
 //! the activity log of the window.
 
 use super::{
-    CollectError, Collector, Window, environment_id, is_guid, kind_word, stop_if_pointless,
-    vault_groups, vault_secrets,
+    CollectError, Collector, Window, dapr_references, environment_id, is_guid, kind_word,
+    stop_if_pointless, vault_groups, vault_secrets,
 };
 use crate::azure::time::display;
 use crate::bundle::{BUNDLE_VERSION, Bundle, Response, Target};
@@ -174,23 +175,32 @@ impl Collector {
                     },);
                 (environment, logs, suffix_reads)
             };
-            let ((environment, logs, suffix_reads), vaults) = tokio::join!(
-                environment_then_logs,
-                self.references(target, w, &own, window),
-            );
+            // An app with Dapr enabled reads its components first: their Key Vault references
+            // join the app's own in one lookup (one round trip more, for Dapr apps only).
+            let own_and_dapr = async {
+                let dapr = self.dapr(w, env_id.as_deref()).await;
+                let mut refs = own;
+                refs.extend(dapr_references(w, dapr.as_ref()));
+                let mut out: Vec<Response> = dapr.into_iter().collect();
+                out.extend(self.references(target, w, &refs, window).await);
+                out
+            };
+            let ((environment, logs, suffix_reads), vaults) =
+                tokio::join!(environment_then_logs, own_and_dapr);
             out.extend(environment);
             out.extend(logs);
             out.extend(vaults);
             out.extend(suffix_reads);
             return out;
         }
-        let (environment, certificates) = tokio::join!(
+        let (environment, certificates, dapr) = tokio::join!(
             self.environment(env_id.as_deref()),
             join_all(
                 certificate_ids
                     .iter()
                     .map(|id| self.send(Request::certificate(id.as_str())))
             ),
+            self.dapr(w, env_id.as_deref()),
         );
         let parsed = parse_environment(environment.as_ref());
         let bound: Vec<Certificate> = certificates
@@ -198,13 +208,15 @@ impl Collector {
             .filter(|c| c.ok())
             .filter_map(|c| c.body.as_ref().and_then(Certificate::parse))
             .collect();
-        let refs = KvReference::around(w, parsed.as_ref(), &bound);
+        let mut refs = KvReference::around(w, parsed.as_ref(), &bound);
+        refs.extend(dapr_references(w, dapr.as_ref()));
         let (logs, vaults) = tokio::join!(
             self.logs(target, parsed.as_ref(), window),
             self.references(target, w, &refs, window),
         );
         out.extend(environment);
         out.extend(certificates);
+        out.extend(dapr);
         out.extend(logs);
         out.extend(vaults);
         out
@@ -226,6 +238,15 @@ impl Collector {
         let mut out = vaults;
         out.extend(versions);
         out
+    }
+
+    /// An app with Dapr enabled: its environment's Dapr components. Any other app, a job or an
+    /// environment sends nothing.
+    pub(super) async fn dapr(&self, w: &Workload, env_id: Option<&str>) -> Option<Response> {
+        if !w.dapr.enabled {
+            return None;
+        }
+        Some(self.send(Request::dapr_components(env_id?)).await)
     }
 
     /// The managed environment (none when the app names no valid environment id).

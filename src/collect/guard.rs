@@ -165,6 +165,7 @@ fn planned_shape(route: &Route, path: &str) -> bool {
         | Route::Job { .. }
         | Route::Revisions { .. }
         | Route::Environment { .. }
+        | Route::DaprComponents { .. }
         | Route::Certificate { .. }
         | Route::Certificates { .. }
         | Route::JobExecutions { .. }
@@ -230,6 +231,7 @@ mod tests {
             format!("{app}/containerApps/ca/revisions"),
             format!("{app}/jobs/job"),
             format!("{app}/managedEnvironments/env"),
+            format!("{app}/managedEnvironments/env/daprComponents"),
             format!(
                 "/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-x"
             ),
@@ -287,6 +289,8 @@ mod tests {
             ("GET", "/kv/kv-orders-shared/secrets/db".to_string()),
             ("GET", "/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.App/containerApps/ca".to_string()),
             ("GET", format!("{app}/revisions/r1/restart")),
+            ("POST", format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/env/daprComponents/statestore/listSecrets")),
+            ("GET", format!("/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.App/managedEnvironments/env/daprComponents/statestore")),
             ("GET", format!("{app}%2F..%2Fx")),
             ("GET", format!("{app}/x%3Fy")),
             ("GET", "/providers/Microsoft.ResourceGraph/resources".to_string()),

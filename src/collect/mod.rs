@@ -8,8 +8,8 @@
 //!
 //! ```text
 //! 1  the app (or job)
-//! 2  revisions · environment · user-assigned identities · Resource Graph (vault names) ·
-//!    Key Vault version lists (challenge) · activity log
+//! 2  revisions · environment · Dapr components (Dapr apps only) · user-assigned identities ·
+//!    Resource Graph (vault names) · Key Vault version lists (challenge) · activity log
 //! 3  vault · secret metadata · role assignments (vault and secret scope) · deny assignments ·
 //!    Log Analytics query · Key Vault version lists (with the token)
 //! 4  custom role definitions
@@ -50,7 +50,7 @@ use crate::azure::keyvault_url::KeyVaultRef;
 use crate::azure::roles;
 use crate::bundle::{Response, Target};
 use crate::plan::Request;
-use crate::snapshot::{KvReference, Workload};
+use crate::snapshot::{DaprComponent, KvReference, Workload};
 use futures::future::join_all;
 use keyvault::KeyVault;
 use rest::{Call, Rest};
@@ -183,7 +183,16 @@ impl Collector {
         secrets: &[KeyVaultRef],
         activity: Option<&Window>,
     ) -> Vec<Response> {
-        let mut names: Vec<String> = secrets.iter().map(|r| r.vault.clone()).collect();
+        // Every vault a reference names: the secrets' and the vault-wide ones' (Dapr secret
+        // stores, which read no one secret).
+        let mut names: Vec<String> = refs
+            .iter()
+            .filter_map(|r| r.parsed.as_ref().ok())
+            .filter(|p| keyvault::is_vault_host(&p.host))
+            .map(|p| p.vault.clone())
+            .chain(secrets.iter().map(|r| r.vault.clone()))
+            .collect();
+        names.sort();
         names.dedup();
         if names.is_empty() {
             return Vec::new();
@@ -228,6 +237,7 @@ impl Collector {
             // Key Vault secret through different identities.
             let mut scoped: Vec<(String, String)> = refs
                 .iter()
+                .filter(|r| !r.is_vault_wide())
                 .filter_map(|r| Some((r.parsed.as_ref().ok()?, r.principal.clone()?)))
                 .filter(|(p, principal)| &p.vault == name && is_guid(principal))
                 .map(|(p, principal)| (p.secret.clone(), principal))
@@ -343,6 +353,7 @@ fn vault_secrets(refs: &[KvReference]) -> Vec<KeyVaultRef> {
     let mut seen = BTreeSet::new();
     let mut secrets: Vec<KeyVaultRef> = refs
         .iter()
+        .filter(|r| !r.is_vault_wide())
         .filter_map(|r| r.parsed.as_ref().ok())
         .filter(|p| keyvault::is_vault_host(&p.host))
         .filter(|p| seen.insert((p.vault.clone(), p.secret.to_ascii_lowercase())))
@@ -424,6 +435,20 @@ fn custom_roles(listings: &[Response]) -> Vec<String> {
             roles::builtin(&ids::last_segment(id)).is_none() && seen.insert(id.to_ascii_lowercase())
         })
         .collect()
+}
+
+/// The Key Vault references of the Dapr components an app loads, from the components read.
+pub(super) fn dapr_references(w: &Workload, read: Option<&Response>) -> Vec<KvReference> {
+    let Some(components) = read
+        .filter(|r| r.ok())
+        .and_then(|r| r.body.as_ref())
+        .and_then(DaprComponent::parse_list)
+    else {
+        return Vec::new();
+    };
+    let app_id = w.dapr.active_app_id().unwrap_or_default();
+    let loaded: Vec<&DaprComponent> = components.iter().filter(|c| c.serves(app_id)).collect();
+    KvReference::dapr_of(w, &loaded)
 }
 
 /// An environment of fixed pairs, for tests of code that reads variables through a lookup.

@@ -3,7 +3,8 @@
 //! environment logs or activity: they describe what runs now, not what the file will deploy.
 
 use super::{
-    CollectError, Collector, Window, environment_id, kind_word, stop_if_pointless, vault_secrets,
+    CollectError, Collector, Window, dapr_references, environment_id, kind_word, stop_if_pointless,
+    vault_secrets,
 };
 use crate::azure::ids;
 use crate::azure::time::display;
@@ -101,7 +102,18 @@ impl Collector {
             }
         }
         let w = Workload::parse(kind, &body).unwrap_or(planned);
-        let refs = KvReference::all_of(&w);
+        // An app that enables Dapr: the components already in its environment that it will load.
+        let dapr = self
+            .dapr(
+                &w,
+                w.environment_id
+                    .as_deref()
+                    .and_then(environment_id)
+                    .as_deref(),
+            )
+            .await;
+        let mut refs = KvReference::all_of(&w);
+        refs.extend(dapr_references(&w, dapr.as_ref()));
         let secrets = vault_secrets(&refs);
         // The environment the file names: the network checker needs its VNet.
         let environment = async {
@@ -122,6 +134,7 @@ impl Collector {
             ..Request::workload(target.resource_id(), target.is_job()).recorded()
         }];
         responses.extend(environment);
+        responses.extend(dapr);
         responses.extend(identities);
         responses.extend(vaults);
         responses.extend(versions);

@@ -8,6 +8,7 @@
 //! [`Unresolved`] so rules skip it and say so instead of guessing. A secret's `value` is never
 //! evaluated: no rule needs it, so a secure parameter's value never enters kvdiag.
 
+use super::ResourceKind;
 use super::expr::{self, Context};
 use super::source::escape;
 use crate::snapshot::WorkloadKind;
@@ -25,12 +26,16 @@ pub struct Unresolved {
     pub reason: String,
 }
 
-/// A Container App or job found in a template.
+/// A resource lint reads found in a template: a Container App or job, or an environment and
+/// its Dapr components and certificates (the other Key Vault consumers).
 #[derive(Debug, Clone)]
 pub struct Found {
     /// JSON pointer of the resource within the file.
     pub pointer: String,
-    pub kind: WorkloadKind,
+    pub kind: ResourceKind,
+    /// For a child of an environment declared as a nested `resources` entry, the parent's
+    /// name (a top-level child carries it in its own `env/child` name).
+    pub parent: Option<String>,
     /// The resource with every expression the file decides evaluated.
     pub body: Value,
     pub unresolved: Vec<Unresolved>,
@@ -109,8 +114,27 @@ pub fn workload_kind(resource_type: &str) -> Option<WorkloadKind> {
     }
 }
 
-/// Every app and job in a template, the types of the other resources (for the message when
-/// there is none), and the Key Vaults it declares.
+/// The kind of resource lint reads, from an ARM `type` (any case), or `None`.
+pub fn resource_kind(resource_type: &str) -> Option<ResourceKind> {
+    if let Some(kind) = workload_kind(resource_type) {
+        return Some(match kind {
+            WorkloadKind::App => ResourceKind::App,
+            WorkloadKind::Job => ResourceKind::Job,
+            WorkloadKind::Environment => ResourceKind::Environment,
+        });
+    }
+    let t = resource_type.to_ascii_lowercase();
+    match t.as_str() {
+        "microsoft.app/managedenvironments" => Some(ResourceKind::Environment),
+        "microsoft.app/managedenvironments/daprcomponents" => Some(ResourceKind::DaprComponent),
+        "microsoft.app/managedenvironments/certificates" => Some(ResourceKind::Certificate),
+        _ => None,
+    }
+}
+
+/// Every app, job, environment, Dapr component and environment certificate in a template, the
+/// types of the other resources (for the message when there is none), and the Key Vaults it
+/// declares.
 pub fn workloads(template: &Value, params: Option<&Parameters>) -> Scan {
     let scope = Scope::new(
         template,
@@ -137,21 +161,41 @@ fn walk(template: &Value, base: &str, scope: &Scope, scan: &mut Scan, depth: usi
             .collect(),
         _ => Vec::new(),
     };
+    // A nested child's `type` may be written relative to its parent (`daprComponents`).
+    let parent_type = template.get("type").and_then(Value::as_str);
+    let parent_name = template
+        .get("name")
+        .and_then(Value::as_str)
+        .and_then(|n| expr::evaluate_string(n, scope).ok())
+        .and_then(|v| v.as_str().map(str::to_string));
     for (pointer, r) in resources {
-        let rtype = r.get("type").and_then(Value::as_str).unwrap_or_default();
+        let written = r.get("type").and_then(Value::as_str).unwrap_or_default();
+        let qualified = match parent_type {
+            Some(parent) if !written.contains('/') && !written.is_empty() => {
+                format!("{parent}/{written}")
+            }
+            _ => written.to_string(),
+        };
+        let rtype = qualified.as_str();
         let existing = r.get("existing").and_then(Value::as_bool) == Some(true);
-        if let Some(kind) = workload_kind(rtype) {
+        if let Some(kind) = resource_kind(rtype) {
             if existing {
                 continue;
             }
             let mut unresolved = Vec::new();
             let body = resolve_tree(r, "", scope, &mut unresolved, 0);
             scan.found.push(Found {
-                pointer,
+                pointer: pointer.clone(),
                 kind,
+                parent: (qualified != written)
+                    .then(|| parent_name.clone())
+                    .flatten(),
                 body,
                 unresolved,
             });
+            if kind == ResourceKind::Environment && r.get("resources").is_some() {
+                walk(r, &pointer, scope, scan, depth + 1);
+            }
             continue;
         }
         scan.others.push(rtype.to_string());

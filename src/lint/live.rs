@@ -78,7 +78,7 @@ pub fn target(
             "--live needs the app's name, and the file gives '{name}': pass --app NAME (or --job NAME)"
         ));
     }
-    let job = resource.kind == crate::snapshot::WorkloadKind::Job;
+    let job = resource.kind == super::ResourceKind::Job;
     let target = Target {
         subscription: subscription.to_string(),
         resource_group: rg,

@@ -57,10 +57,50 @@ pub enum Form {
     ResourceJson,
 }
 
-/// One Container App or job from a file, normalized to the ARM resource shape.
+/// What a linted resource is: a workload, or one of the environment's own Key Vault consumers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    /// `Microsoft.App/containerApps`.
+    App,
+    /// `Microsoft.App/jobs`.
+    Job,
+    /// `Microsoft.App/managedEnvironments` (its DNS-suffix certificate, its identities).
+    Environment,
+    /// `Microsoft.App/managedEnvironments/daprComponents`, or the YAML of
+    /// `az containerapp env dapr-component set`.
+    DaprComponent,
+    /// `Microsoft.App/managedEnvironments/certificates`.
+    Certificate,
+}
+
+impl ResourceKind {
+    /// The workload kind, for apps and jobs.
+    pub fn workload(self) -> Option<WorkloadKind> {
+        match self {
+            ResourceKind::App => Some(WorkloadKind::App),
+            ResourceKind::Job => Some(WorkloadKind::Job),
+            _ => None,
+        }
+    }
+
+    /// For people: `app`, `job`, `environment`, `Dapr component`, `certificate`.
+    pub fn word(self) -> &'static str {
+        match self {
+            ResourceKind::App => "app",
+            ResourceKind::Job => "job",
+            ResourceKind::Environment => "environment",
+            ResourceKind::DaprComponent => "Dapr component",
+            ResourceKind::Certificate => "certificate",
+        }
+    }
+}
+
+/// One resource from a file (a Container App or job, or an environment, Dapr component or
+/// environment certificate), normalized to the ARM resource shape.
 #[derive(Debug, Clone)]
 pub struct Resource {
-    pub kind: WorkloadKind,
+    pub kind: ResourceKind,
     /// The name as the file gives it (an unresolved expression stays as written).
     pub name: String,
     pub form: Form,
@@ -70,19 +110,33 @@ pub struct Resource {
     pub unresolved: Vec<Unresolved>,
     /// Key Vaults the same template declares (their permission model may depend on it).
     pub declared_vaults: Vec<arm::DeclaredVault>,
+    /// For an environment's child declared nested in it, the environment's name.
+    pub parent: Option<String>,
 }
 
 impl Resource {
     /// The engine's model of this resource (a missing name reads as `(unnamed)`: the CLI takes
     /// it from `--name`).
     pub fn workload(&self) -> Option<Workload> {
+        let kind = self.kind.workload()?;
         let mut body = self.body.clone();
         if let Some(map) = body.as_object_mut()
             && !map.get("name").is_some_and(Value::is_string)
         {
             map.insert("name".into(), Value::String(self.name.clone()));
         }
-        Workload::parse(self.kind, &body)
+        Workload::parse(kind, &body)
+    }
+
+    /// For a child of an environment (Dapr component, certificate): the environment's name
+    /// and the child's own, from `env/child` or the nesting; `None` for the environment when
+    /// the file does not say (the CLI YAML of one component).
+    pub fn environment_and_name(&self) -> (Option<&str>, &str) {
+        match (&self.parent, self.name.split_once('/')) {
+            (Some(parent), _) => (Some(parent.as_str()), self.name.as_str()),
+            (None, Some((env, child))) => (Some(env), child),
+            (None, None) => (None, self.name.as_str()),
+        }
     }
 }
 
@@ -101,7 +155,7 @@ pub struct FileReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct ResourceSummary {
     pub name: String,
-    pub kind: WorkloadKind,
+    pub kind: ResourceKind,
     pub form: Form,
     pub line: usize,
 }
@@ -196,13 +250,15 @@ pub fn lint_text(file: &str, text: &str, params: Option<&Parameters>) -> FileRep
             form: resource.form,
             line: resource.spans.locate("").line,
         });
-        let Some(workload) = resource.workload() else {
+        let workload = resource.workload();
+        if resource.kind.workload().is_some() && workload.is_none() {
             continue;
-        };
+        }
         let ctx = rules::Ctx {
             file,
             resource,
-            workload: &workload,
+            workload: workload.as_ref(),
+            siblings: &resources,
         };
         report.findings.extend(rules::run(&ctx));
     }
@@ -260,8 +316,58 @@ fn from_yaml(doc: Value, spans: Spans) -> Result<Vec<Resource>, String> {
     if arm::is_template(&doc) {
         return from_json(doc, spans, None);
     }
+    if is_dapr_component_yaml(map) {
+        return Ok(vec![dapr_component_yaml(doc, spans)]);
+    }
     let kind = resource_kind(map)?;
     single(doc, spans, kind, Form::CliYaml)
+}
+
+/// The YAML of `az containerapp env dapr-component set --yaml` (`componentType`, `metadata`,
+/// `secrets`, `scopes` at the top level), or a Dapr component resource with `properties`.
+fn is_dapr_component_yaml(map: &serde_json::Map<String, Value>) -> bool {
+    map.contains_key("componentType")
+        || map
+            .get("properties")
+            .is_some_and(|p| p.get("componentType").is_some())
+        || map
+            .get("type")
+            .and_then(Value::as_str)
+            .and_then(arm::resource_kind)
+            == Some(ResourceKind::DaprComponent)
+}
+
+/// A Dapr component's YAML normalized to the resource shape: every top-level member but
+/// `name`, `type`, `id` and `properties` moves under `properties` (the CLI takes the component's
+/// name from `--dapr-component-name`).
+fn dapr_component_yaml(mut doc: Value, mut spans: Spans) -> Resource {
+    let mut short = false;
+    if let Some(map) = doc.as_object_mut() {
+        if !map.get("properties").is_some_and(Value::is_object) {
+            map.insert("properties".into(), Value::Object(serde_json::Map::new()));
+        }
+        let keys: Vec<String> = map
+            .keys()
+            .filter(|k| !["name", "type", "id", "properties"].contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for key in keys {
+            short = true;
+            if let Some(v) = map.remove(&key)
+                && let Some(Value::Object(props)) = map.get_mut("properties")
+            {
+                props.insert(key.clone(), v);
+            }
+            let escaped = source::escape(&key);
+            spans.rename(&format!("/{escaped}"), &format!("/properties/{escaped}"));
+        }
+    }
+    let form = if short {
+        Form::CliYamlShort
+    } else {
+        Form::CliYaml
+    };
+    resource(doc, spans, ResourceKind::DaprComponent, form, Vec::new())
 }
 
 /// One resource written on its own (CLI YAML or a resource JSON), normalized from the CLI's
@@ -269,7 +375,7 @@ fn from_yaml(doc: Value, spans: Spans) -> Result<Vec<Resource>, String> {
 fn single(
     mut doc: Value,
     mut spans: Spans,
-    kind: WorkloadKind,
+    kind: ResourceKind,
     long_form: Form,
 ) -> Result<Vec<Resource>, String> {
     let short = yaml::normalize(&mut doc, &mut spans);
@@ -305,7 +411,7 @@ fn from_json(
             types.sort();
             types.dedup();
             return Err(format!(
-                "{NOT_AN_APP}: the template declares no Microsoft.App/containerApps or Microsoft.App/jobs resource (it declares: {})",
+                "{NOT_AN_APP}: the template declares no Microsoft.App/containerApps, Microsoft.App/jobs or Microsoft.App/managedEnvironments (nor its daprComponents or certificates) resource (it declares: {})",
                 if types.is_empty() {
                     "nothing".to_string()
                 } else {
@@ -319,11 +425,15 @@ fn from_json(
                 let sub = spans.subtree(&f.pointer);
                 let mut r = resource(f.body, sub, f.kind, Form::ArmTemplate, f.unresolved);
                 r.declared_vaults = vaults.clone();
+                r.parent = f.parent;
                 r
             })
             .collect());
     }
     let kind = match doc.as_object() {
+        Some(map) if is_dapr_component_yaml(map) => {
+            return Ok(vec![dapr_component_yaml(doc, spans)]);
+        }
         Some(map) => resource_kind(map)?,
         None => return Err(format!("{NOT_AN_APP}: the JSON is not an object")),
     };
@@ -331,11 +441,13 @@ fn from_json(
 }
 
 /// App or job from `type`, or from job-only fields when `type` is absent.
-fn resource_kind(map: &serde_json::Map<String, Value>) -> Result<WorkloadKind, String> {
+fn resource_kind(map: &serde_json::Map<String, Value>) -> Result<ResourceKind, String> {
     if let Some(t) = map.get("type").and_then(Value::as_str) {
-        return arm::workload_kind(t).ok_or_else(|| {
-            format!("{NOT_AN_APP}: its type is '{t}', not Microsoft.App/containerApps or Microsoft.App/jobs")
-        });
+        return arm::resource_kind(t)
+            .filter(|k| k.workload().is_some())
+            .ok_or_else(|| {
+                format!("{NOT_AN_APP}: its type is '{t}', not Microsoft.App/containerApps or Microsoft.App/jobs")
+            });
     }
     let config = map
         .get("properties")
@@ -352,9 +464,9 @@ fn resource_kind(map: &serde_json::Map<String, Value>) -> Result<WorkloadKind, S
         .any(|k| c.get(k).is_some())
     });
     Ok(if job {
-        WorkloadKind::Job
+        ResourceKind::Job
     } else {
-        WorkloadKind::App
+        ResourceKind::App
     })
 }
 
@@ -373,7 +485,7 @@ fn require_app_shape(doc: &Value) -> Result<(), String> {
 fn resource(
     body: Value,
     spans: Spans,
-    kind: WorkloadKind,
+    kind: ResourceKind,
     form: Form,
     unresolved: Vec<Unresolved>,
 ) -> Resource {
@@ -390,6 +502,7 @@ fn resource(
         spans,
         unresolved,
         declared_vaults: Vec::new(),
+        parent: None,
     }
 }
 

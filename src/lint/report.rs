@@ -84,11 +84,7 @@ fn file_table(out: &mut String, file: &FileReport, style: Style) {
         .resources
         .iter()
         .map(|r| {
-            let kind = match r.kind {
-                crate::snapshot::WorkloadKind::App => "app",
-                crate::snapshot::WorkloadKind::Job => "job",
-                crate::snapshot::WorkloadKind::Environment => "environment",
-            };
+            let kind = r.kind.word();
             format!("{kind} '{}' (line {})", r.name, r.line)
         })
         .collect();

@@ -70,11 +70,12 @@ pub fn target_of(row: &Row) -> Target {
 }
 
 /// True for a workload with Key Vault consumers a scan does not assemble from the fleet's
-/// shared reads: certificates its custom domains bind (fetched with the environment's identity
-/// from vaults only the certificate names; not assembled yet). Such a workload is read as
-/// `check` reads it, so its verdict is `check`'s, at `check`'s cost.
+/// shared reads: certificates its custom domains bind (in Resource Graph, but fetched with the
+/// environment's identity from vaults only the certificate names; not assembled yet) and Dapr
+/// components (not in Resource Graph at all). Such a workload is read as `check` reads it, so
+/// its verdict is `check`'s, at `check`'s cost.
 pub fn beyond_shared_reads(w: &Workload) -> bool {
-    !w.certificate_ids().is_empty()
+    !w.certificate_ids().is_empty() || w.dapr.enabled
 }
 
 /// The bundle `check` would have collected for this workload, from the fleet's reads.

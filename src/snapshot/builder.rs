@@ -4,9 +4,9 @@
 //! failed or is absent.
 
 use super::{
-    ActivityEvent, Certificate, DenyAssignment, DenyListing, Environment, Gap, JobExecution,
-    KvReference, Read, Revision, RoleAssignment, RoleListing, SecretVersion, Snapshot,
-    SystemLogEntry, Vault, VaultSecret, Workload, WorkloadKind, json, rbac, vault_groups,
+    ActivityEvent, Certificate, DaprComponent, DenyAssignment, DenyListing, Environment, Gap,
+    JobExecution, KvReference, Read, Revision, RoleAssignment, RoleListing, SecretVersion,
+    Snapshot, SystemLogEntry, Vault, VaultSecret, Workload, WorkloadKind, json, rbac, vault_groups,
 };
 use crate::azure::ids;
 use crate::azure::roles;
@@ -219,6 +219,7 @@ impl<'a> Builder<'a> {
                 Read::Ok(Vec::new())
             },
             environment: not_read("environment"),
+            dapr_components: None,
             identities: BTreeMap::new(),
             certificates: BTreeMap::new(),
             kv_refs: Vec::new(),
@@ -276,6 +277,16 @@ impl<'a> Builder<'a> {
             ),
             None => Read::NotFound("the app names no environment".into()),
         };
+        if let (true, Some(env)) = (w.dapr.enabled, &w.environment_id) {
+            s.dapr_components = Some(self.read(
+                Route::DaprComponents {
+                    environment_id: ids::normalize(env),
+                },
+                Request::dapr_components(env),
+                "Dapr component list",
+                DaprComponent::parse_list,
+            ));
+        }
         if w.kind == WorkloadKind::Environment {
             self.read_certificate_list(s, w);
         }
@@ -373,6 +384,8 @@ impl<'a> Builder<'a> {
             .cloned()
             .collect();
         s.kv_refs = KvReference::around(w, s.environment.ok(), &bound);
+        let dapr = KvReference::dapr_of(w, &s.dapr_components_of(w));
+        s.kv_refs.extend(dapr);
         let names = KvReference::vault_names(&s.kv_refs);
         if names.is_empty() {
             return;
@@ -384,6 +397,9 @@ impl<'a> Builder<'a> {
         }
         for r in s.kv_refs.clone() {
             let Ok(parsed) = &r.parsed else { continue };
+            if r.is_vault_wide() {
+                continue;
+            }
             let key = (parsed.vault.clone(), parsed.secret.to_ascii_lowercase());
             if s.vault_secrets.contains_key(&key) {
                 continue;
@@ -527,7 +543,7 @@ impl<'a> Builder<'a> {
                 planned.push((display.clone(), scope.clone(), principal.clone()));
             }
         }
-        for r in &s.kv_refs {
+        for r in s.kv_refs.iter().filter(|r| !r.is_vault_wide()) {
             let (Ok(parsed), Some(principal)) = (&r.parsed, &r.principal) else {
                 continue;
             };

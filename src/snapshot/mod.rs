@@ -8,6 +8,7 @@
 mod builder;
 mod certificate;
 mod consumer;
+mod dapr;
 mod environment;
 mod events;
 mod execution;
@@ -21,17 +22,20 @@ mod workload;
 
 pub use certificate::{Certificate, KeyVaultSource};
 pub use consumer::{Consumer, Fetcher, environment_label};
+pub use dapr::{DaprComponent, DaprMetadata};
 pub use environment::Environment;
 pub use events::{ActivityEvent, LogTable, RoleChange, SystemLogEntry};
 pub use execution::JobExecution;
 pub use gap::Gap;
 pub use json::Stamp;
-pub use model::{DenyListing, KvReference, RoleListing, Snapshot, resource_group_of, vault_groups};
+pub use model::{
+    DenyListing, KvReference, RoleListing, Snapshot, VAULT_WIDE, resource_group_of, vault_groups,
+};
 pub use rbac::{DenyAssignment, EVERYONE, RoleAssignment, parse_role_definition};
 pub use revision::Revision;
 pub use vault::{AccessPolicy, NetworkAcls, PrivateEndpoint, SecretVersion, Vault, VaultSecret};
 pub use workload::{
-    AppSecret, Container, CustomDomain, EnvVar, Identity, Registry, ScaleRule, SecretRefSite,
+    AppSecret, Container, CustomDomain, Dapr, EnvVar, Identity, Registry, ScaleRule, SecretRefSite,
     SiteKind, Template, UserAssigned, Volume, Workload, WorkloadKind,
 };
 

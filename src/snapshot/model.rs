@@ -4,8 +4,9 @@
 
 use super::consumer::{Consumer, Fetcher};
 use super::{
-    ActivityEvent, Certificate, DenyAssignment, Environment, Gap, Identity, JobExecution, Read,
-    Revision, RoleAssignment, SecretVersion, SystemLogEntry, Vault, VaultSecret, Workload,
+    ActivityEvent, Certificate, DaprComponent, DenyAssignment, Environment, Gap, Identity,
+    JobExecution, Read, Revision, RoleAssignment, SecretVersion, SystemLogEntry, Vault,
+    VaultSecret, Workload,
 };
 use crate::azure::ids;
 use crate::azure::keyvault_url::KeyVaultRef;
@@ -53,6 +54,84 @@ impl KvReference {
                 })
             })
             .collect()
+    }
+
+    /// The Key Vault references of the Dapr components an app loads
+    /// (docs/azure.md#dapr-components): each component secret with a `keyVaultUrl`
+    /// ([`Consumer::DaprSecret`], assumed fetched with the app's identity it names: which
+    /// identity really does is not documented), and each `secretstores.azure.keyvault` store
+    /// ([`Consumer::DaprSecretStore`]): a vault-wide read (`secret` is [`VAULT_WIDE`]) with the
+    /// app identity `azureClientId` chooses — a matching user-assigned identity's id, `system`
+    /// without one, or the client id itself when it matches none (then no principal).
+    pub fn dapr_of(w: &Workload, components: &[&DaprComponent]) -> Vec<KvReference> {
+        let mut out = Vec::new();
+        for c in components {
+            for secret in &c.secrets {
+                let Some(url) = secret.key_vault_url.clone() else {
+                    continue;
+                };
+                out.push(KvReference {
+                    consumer: Consumer::DaprSecret {
+                        component: c.name.clone(),
+                    },
+                    secret: secret.name.clone(),
+                    parsed: KeyVaultRef::parse(&url),
+                    url,
+                    identity: secret.identity.clone(),
+                    principal: w.identity.principal_of(secret.identity.as_deref()),
+                });
+            }
+            if !c.is_keyvault_store() {
+                continue;
+            }
+            let identity = match c.setting("azureClientId").map(str::trim) {
+                None | Some("") => "system".to_string(),
+                Some(client) => w
+                    .identity
+                    .user_assigned
+                    .iter()
+                    .find(|u| {
+                        u.client_id
+                            .as_deref()
+                            .is_some_and(|id| id.eq_ignore_ascii_case(client))
+                    })
+                    .map_or_else(|| client.to_string(), |u| u.id.clone()),
+            };
+            let suffix = vault_suffix(c.setting("azureEnvironment"));
+            let (url, parsed) = match c.setting("vaultName").map(str::trim) {
+                Some(vault) if !vault.is_empty() => {
+                    let url = format!("https://{vault}.{suffix}/");
+                    let parsed = KeyVaultRef::parse(&format!("{url}secrets/{VAULT_WIDE_PROBE}"))
+                        .map(|mut p| {
+                            p.secret = VAULT_WIDE.to_string();
+                            p
+                        })
+                        .map_err(|e| format!("metadata vaultName '{vault}': {e}"));
+                    (url, parsed)
+                }
+                _ => (
+                    String::new(),
+                    Err("the Key Vault secret store has no vaultName metadata".to_string()),
+                ),
+            };
+            out.push(KvReference {
+                consumer: Consumer::DaprSecretStore {
+                    component: c.name.clone(),
+                },
+                secret: c.name.clone(),
+                principal: w.identity.principal_of(Some(&identity)),
+                identity: Some(identity),
+                parsed,
+                url,
+            });
+        }
+        out
+    }
+
+    /// True for a Key Vault secret store: it reads any secret of the vault, so it is judged at
+    /// the vault's scope and has no secret of its own to read.
+    pub fn is_vault_wide(&self) -> bool {
+        matches!(self.consumer, Consumer::DaprSecretStore { .. })
     }
 
     /// The Key Vault reference of an environment certificate, fetched with the environment's
@@ -181,6 +260,24 @@ impl KvReference {
     }
 }
 
+/// The `secret` of a vault-wide reference: no Key Vault secret has this name (names are
+/// letters, digits and `-`), so a grant on one secret never covers it and only grants at the
+/// vault or above do.
+pub const VAULT_WIDE: &str = "*";
+
+/// A valid secret name to let the URL parser check a store's vault host.
+const VAULT_WIDE_PROBE: &str = "probe";
+
+/// The vault DNS suffix of a Dapr `azureEnvironment` (dapr/components-contrib names; the
+/// public cloud when absent or unknown).
+fn vault_suffix(environment: Option<&str>) -> &'static str {
+    match environment.map(str::to_ascii_uppercase).as_deref() {
+        Some("AZURECHINACLOUD") => "vault.azure.cn",
+        Some("AZUREUSGOVERNMENTCLOUD") => "vault.usgovcloudapi.net",
+        _ => "vault.azure.net",
+    }
+}
+
 /// One role-assignment listing (`atScope() and assignedTo(principal)` at `scope`).
 #[derive(Debug, Clone)]
 pub struct RoleListing {
@@ -208,6 +305,9 @@ pub struct Snapshot {
     /// Job executions, newest first (jobs only; empty for apps and environments).
     pub executions: Read<Vec<JobExecution>>,
     pub environment: Read<Environment>,
+    /// The environment's Dapr components, read only for an app with Dapr enabled (`None`
+    /// otherwise: nothing to read, nothing missing).
+    pub dapr_components: Option<Read<Vec<DaprComponent>>>,
     /// User-assigned identities by normalized id: does each still exist.
     pub identities: BTreeMap<String, Read<Value>>,
     /// Certificates the custom domains bind, by normalized id.
@@ -292,6 +392,19 @@ impl Snapshot {
             .collect()
     }
 
+    /// The Dapr components the app loads: those scoped to its Dapr app id, and the unscoped
+    /// ones (empty when Dapr is off or the list could not be read).
+    pub fn dapr_components_of(&self, w: &Workload) -> Vec<&DaprComponent> {
+        let Some(app_id) = w.dapr.active_app_id() else {
+            return Vec::new();
+        };
+        self.dapr_components
+            .as_ref()
+            .and_then(Read::ok)
+            .map(|all| all.iter().filter(|c| c.serves(app_id)).collect())
+            .unwrap_or_default()
+    }
+
     /// The revisions read (empty when they could not be read, and for jobs).
     pub fn revision_list(&self) -> &[Revision] {
         self.revisions.ok().map(Vec::as_slice).unwrap_or_default()
@@ -355,4 +468,74 @@ pub fn resource_group_of(id: &str) -> Option<String> {
     Some(ids::normalize(&format!(
         "/subscriptions/{subscription}/resourceGroups/{group}"
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn app() -> Workload {
+        Workload::parse(super::super::WorkloadKind::App, &json!({
+            "name": "ca-orders-web",
+            "identity": {"type": "SystemAssigned,UserAssigned", "principalId": "p-sys",
+                "userAssignedIdentities": {"/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-web":
+                    {"principalId": "p-web", "clientId": "C-WEB"}}},
+            "properties": {"configuration": {"dapr": {"enabled": true, "appId": "ca-orders-web"}}}
+        })).unwrap()
+    }
+
+    fn store(metadata: serde_json::Value) -> DaprComponent {
+        DaprComponent::parse(&json!({"name": "secretstore", "properties": {
+            "componentType": "secretstores.azure.keyvault", "metadata": metadata}}))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_store_reads_with_the_identity_azure_client_id_picks() {
+        let w = app();
+        let by_client = store(
+            json!([{"name": "vaultName", "value": "kv-orders"}, {"name": "azureClientId", "value": "c-web"}]),
+        );
+        let r = &KvReference::dapr_of(&w, &[&by_client])[0];
+        assert!(r.is_vault_wide());
+        assert_eq!(r.principal.as_deref(), Some("p-web"));
+        assert_eq!(r.parsed.as_ref().unwrap().secret, VAULT_WIDE);
+        assert_eq!(r.url, "https://kv-orders.vault.azure.net/");
+        let system = store(
+            json!([{"name": "vaultName", "value": "kv-orders"}, {"name": "azureEnvironment", "value": "AzureChinaCloud"}]),
+        );
+        let r = &KvReference::dapr_of(&w, &[&system])[0];
+        assert_eq!(
+            (r.identity.as_deref(), r.principal.as_deref()),
+            (Some("system"), Some("p-sys"))
+        );
+        assert_eq!(r.parsed.as_ref().unwrap().host, "kv-orders.vault.azure.cn");
+        let unmatched = store(
+            json!([{"name": "vaultName", "value": "kv-orders"}, {"name": "azureClientId", "value": "c-other"}]),
+        );
+        let r = &KvReference::dapr_of(&w, &[&unmatched])[0];
+        assert_eq!(
+            (r.identity.as_deref(), r.principal.as_deref()),
+            (Some("c-other"), None)
+        );
+        let no_vault = store(json!([]));
+        assert!(KvReference::dapr_of(&w, &[&no_vault])[0].parsed.is_err());
+    }
+
+    #[test]
+    fn component_secrets_are_dapr_references_with_the_identity_they_name() {
+        let c = DaprComponent::parse(&json!({"name": "statestore", "properties": {
+            "componentType": "state.azure.cosmosdb",
+            "secrets": [{"name": "masterkey", "keyVaultUrl": "https://kv-orders.vault.azure.net/secrets/cosmos", "identity": "system"},
+                        {"name": "plain"}]}})).unwrap();
+        let refs = KvReference::dapr_of(&app(), &[&c]);
+        assert_eq!(refs.len(), 1);
+        assert_eq!(
+            refs[0].subject(),
+            "secret 'masterkey' of Dapr component 'statestore'"
+        );
+        assert_eq!(refs[0].principal.as_deref(), Some("p-sys"));
+        assert!(!refs[0].is_vault_wide());
+    }
 }

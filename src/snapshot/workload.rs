@@ -44,6 +44,8 @@ pub struct Workload {
     pub template: Template,
     /// Jobs: `configuration.eventTriggerConfig.scale.rules[]`.
     pub event_scale_rules: Vec<ScaleRule>,
+    /// Apps: `configuration.dapr` (jobs have no Dapr sidecar).
+    pub dapr: Dapr,
     /// Apps: `configuration.ingress.customDomains[]`.
     pub custom_domains: Vec<CustomDomain>,
 }
@@ -59,6 +61,22 @@ pub struct CustomDomain {
     pub certificate_id: Option<String>,
 }
 
+/// `configuration.dapr`: whether the app runs a Dapr sidecar, and under which Dapr app id
+/// (which components' `scopes` name it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dapr {
+    pub enabled: bool,
+    pub app_id: Option<String>,
+}
+
+impl Dapr {
+    /// The app id when Dapr is enabled (an enabled app without one loads only unscoped
+    /// components: the empty id matches no scope).
+    pub fn active_app_id(&self) -> Option<&str> {
+        self.enabled.then(|| self.app_id.as_deref().unwrap_or(""))
+    }
+}
+
 /// One entry of `configuration.secrets[]`, without its value.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppSecret {
@@ -66,6 +84,23 @@ pub struct AppSecret {
     pub key_vault_url: Option<String>,
     /// `system` or a user-assigned identity resource id.
     pub identity: Option<String>,
+}
+
+impl AppSecret {
+    /// The `Secret` list at `pointer` (an app's, a job's or a Dapr component's), without values;
+    /// entries without a name are skipped.
+    pub fn parse_list(value: &Value, pointer: &str) -> Vec<AppSecret> {
+        json::array(value, pointer)
+            .iter()
+            .filter_map(|s| {
+                Some(AppSecret {
+                    name: json::string(s, "/name")?,
+                    key_vault_url: json::string(s, "/keyVaultUrl"),
+                    identity: json::string(s, "/identity"),
+                })
+            })
+            .collect()
+    }
 }
 
 /// The managed identities attached to the workload.
@@ -328,6 +363,7 @@ impl Workload {
             template: Template::default(),
             event_scale_rules: Vec::new(),
             custom_domains: Vec::new(),
+            dapr: Dapr::default(),
         }
     }
 
@@ -338,16 +374,7 @@ impl Workload {
             .pointer("/properties/configuration")
             .cloned()
             .unwrap_or(Value::Null);
-        let secrets = json::array(&config, "/secrets")
-            .iter()
-            .filter_map(|s| {
-                Some(AppSecret {
-                    name: json::string(s, "/name")?,
-                    key_vault_url: json::string(s, "/keyVaultUrl"),
-                    identity: json::string(s, "/identity"),
-                })
-            })
-            .collect();
+        let secrets = AppSecret::parse_list(&config, "/secrets");
         let identity = Identity::parse(body);
         let registries = json::array(&config, "/registries")
             .iter()
@@ -392,6 +419,11 @@ impl Workload {
             registries,
             template,
             event_scale_rules,
+            dapr: Dapr {
+                enabled: kind == WorkloadKind::App
+                    && config.pointer("/dapr/enabled").and_then(Value::as_bool) == Some(true),
+                app_id: json::string(&config, "/dapr/appId").filter(|a| !a.is_empty()),
+            },
             custom_domains,
         })
     }

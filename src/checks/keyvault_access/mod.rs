@@ -29,6 +29,7 @@
 //! refused writes and revisions again against the grants as they are now. The generic RBAC
 //! model (role definitions, built-ins, wildcard matching) is [`crate::azure::roles`].
 
+mod dapr;
 mod evaluate;
 mod reading;
 mod refused_fetch;
@@ -39,7 +40,8 @@ use super::{CheckerId, Tally, commands, latest_sync, log_evidence, quoted};
 use crate::azure::ids;
 use crate::logs::{FailureCause, LogEvent};
 use crate::snapshot::{
-    Identity, KvReference, Read, Snapshot, SystemLogEntry, Vault, Workload, environment_label,
+    Consumer, Identity, KvReference, Read, Snapshot, SystemLogEntry, Vault, Workload,
+    environment_label,
 };
 use crate::verdict::{Evidence, Hypothesis, Remediation, Status};
 use reading::Reading;
@@ -57,7 +59,28 @@ const RECOMMENDED_ROLE: &str = "Key Vault Secrets User";
 pub fn check(snapshot: &Snapshot, workload: &Workload) -> Option<Hypothesis> {
     let mut tally = Tally::new(ID);
     for r in &snapshot.kv_refs {
-        reference(snapshot, workload, r, &mut tally);
+        match &r.consumer {
+            // Who fetches a component's own keyVaultUrl is not documented: likely at most.
+            Consumer::DaprSecret { .. } => {
+                let mut own = Tally::new(ID);
+                reference(snapshot, workload, r, &mut own);
+                if own.has(&r.concern()) {
+                    own.evidence(dapr::assumption(r));
+                    dapr::component_evidence(snapshot, workload, r, &mut own);
+                }
+                tally.merge_capped(own, Status::Likely);
+            }
+            Consumer::DaprSecretStore { .. } => {
+                reference(snapshot, workload, r, &mut tally);
+                if tally.has(&r.concern()) {
+                    dapr::component_evidence(snapshot, workload, r, &mut tally);
+                    tally.remedy(Remediation::advice(
+                        "a bulk read through the secret store lists the vault first: on an access-policy vault grant secret list as well as get (Key Vault Secrets User already carries both data actions)",
+                    ));
+                }
+            }
+            _ => reference(snapshot, workload, r, &mut tally),
+        }
     }
     for read in snapshot.certificates.values() {
         if let Read::Unavailable(gap) = read {
@@ -94,6 +117,11 @@ fn reference(snapshot: &Snapshot, workload: &Workload, r: &KvReference, tally: &
         return;
     };
     let last = latest_sync(snapshot, r);
+    if r.is_vault_wide() && r.principal.is_none() && ids::is_guid(identity) {
+        // A Key Vault secret store whose azureClientId matches no attached identity.
+        dapr::client_id_unmatched(snapshot, workload, r, identity, tally);
+        return;
+    }
     let Some(principal) = r.principal.clone() else {
         if r.is_system() {
             system_not_enabled(snapshot, workload, r, &parsed.vault, tally);

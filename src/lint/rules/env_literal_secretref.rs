@@ -20,8 +20,11 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
+    let Some(workload) = ctx.workload else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    for (container, env, secret) in ctx.workload.template.literal_secretrefs() {
+    for (container, env, secret) in workload.template.literal_secretrefs() {
         let pointer = locate(&ctx.resource.body, &container, &env)
             .unwrap_or_else(|| "/properties/template".into());
         let mut f = ctx

@@ -9,6 +9,11 @@
 //! (`check: None`) turn the `keyvault_*` checkers' hypotheses into findings (see
 //! [`super::live`]).
 
+pub mod appservice_keyvault_reference;
+pub mod certificate_identity_undeclared;
+pub mod dapr_secret_store_misspelled;
+pub mod dapr_secret_store_undeclared;
+pub mod dapr_secretref_undefined;
 pub mod env_literal_secretref;
 pub mod expression_unresolved;
 pub mod keyvault_access;
@@ -27,11 +32,11 @@ pub mod suppression_invalid;
 pub mod suppression_unused;
 pub mod system_identity_not_created;
 
-use super::Resource;
 use super::finding::{Finding, Severity};
 use super::source::pointer_to_dotted;
+use super::{Resource, ResourceKind};
 use crate::azure::keyvault_url::KeyVaultRef;
-use crate::snapshot::Workload;
+use crate::snapshot::{DaprComponent, Workload};
 use serde_json::{Map, Value};
 
 /// A lint rule.
@@ -62,6 +67,11 @@ pub const RULES: &[&Rule] = &[
     &secret_identity_undeclared::RULE,
     &secret_literal_value::RULE,
     &env_literal_secretref::RULE,
+    &appservice_keyvault_reference::RULE,
+    &dapr_secretref_undefined::RULE,
+    &dapr_secret_store_misspelled::RULE,
+    &dapr_secret_store_undeclared::RULE,
+    &certificate_identity_undeclared::RULE,
     &expression_unresolved::RULE,
     &keyvault_access::RULE,
     &keyvault_secret_state::RULE,
@@ -91,11 +101,14 @@ impl Rule {
     }
 }
 
-/// What a rule looks at: one resource of one file, and the engine's model of it.
+/// What a rule looks at: one resource of one file, the engine's model of it (apps and jobs;
+/// `None` for an environment, Dapr component or certificate), and the file's other resources.
 pub struct Ctx<'a> {
     pub file: &'a str,
     pub resource: &'a Resource,
-    pub workload: &'a Workload,
+    pub workload: Option<&'a Workload>,
+    /// Every resource of the file, this one included.
+    pub siblings: &'a [Resource],
 }
 
 impl Ctx<'_> {
@@ -180,6 +193,43 @@ impl Ctx<'_> {
             Some(name) => format!("'{name}'"),
             None => format!("#{index}"),
         }
+    }
+}
+
+impl Ctx<'_> {
+    /// The engine's model of this resource when it is a Dapr component (the CLI YAML names it
+    /// with `--dapr-component-name`, so a file without a name reads as `(unnamed)`).
+    pub fn dapr_component(&self) -> Option<DaprComponent> {
+        if self.resource.kind != ResourceKind::DaprComponent {
+            return None;
+        }
+        let mut body = self.resource.body.clone();
+        if let Some(map) = body.as_object_mut() {
+            map.insert(
+                "name".into(),
+                Value::String(self.resource.environment_and_name().1.to_string()),
+            );
+        }
+        DaprComponent::parse(&body)
+    }
+
+    /// The index of the first item of the list at `pointer` that `wanted` accepts (to point a
+    /// finding at an item the model names).
+    pub fn index_where(&self, pointer: &str, wanted: impl Fn(&Value) -> bool) -> Option<usize> {
+        self.resource
+            .body
+            .pointer(pointer)
+            .and_then(Value::as_array)?
+            .iter()
+            .position(wanted)
+    }
+
+    /// The environment resources of this file (a certificate's or component's parent is
+    /// found among them by name).
+    pub fn environments(&self) -> impl Iterator<Item = &Resource> {
+        self.siblings
+            .iter()
+            .filter(|r| r.kind == ResourceKind::Environment)
     }
 }
 

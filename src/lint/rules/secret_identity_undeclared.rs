@@ -67,7 +67,11 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
             // expression as a declared identity).
             continue;
         }
-        if ctx.workload.identity.user(identity).is_some() || keys_unresolved {
+        if ctx
+            .workload
+            .is_some_and(|w| w.identity.user(identity).is_some())
+            || keys_unresolved
+        {
             continue;
         }
         let attached: Vec<String> = keys.iter().map(|k| ids::last_segment(k)).collect();

@@ -7,6 +7,7 @@
 //! (`${X}`, `$(X)`, `#{X}#`, `__X__`, `{{ X }}`) are not literals. The finding names the secret
 //! only: never its value, nor its length.
 
+use super::appservice_keyvault_reference::appservice_reference;
 use super::{Ctx, Rule, secret_pointer};
 use crate::lint::expr::is_expression;
 use crate::lint::finding::{Finding, Severity};
@@ -36,7 +37,12 @@ fn check(ctx: &Ctx) -> Vec<Finding> {
         let Some(value) = secret.get("value").and_then(|v| v.as_str()) else {
             continue;
         };
-        if value.is_empty() || is_expression(value) || is_placeholder(value) {
+        // The App Service reference syntax is not a value either (appservice-keyvault-reference).
+        if value.is_empty()
+            || is_expression(value)
+            || is_placeholder(value)
+            || appservice_reference(value).is_some()
+        {
             continue;
         }
         let label = ctx.secret_label(i, secret);

@@ -25,22 +25,20 @@ pub const RULE: Rule = Rule {
 };
 
 fn check(ctx: &Ctx) -> Vec<Finding> {
+    let Some(workload) = ctx.workload else {
+        return Vec::new();
+    };
     if !ctx.secret_names_known() {
         return Vec::new();
     }
-    let names: Vec<&str> = ctx
-        .workload
-        .secrets
-        .iter()
-        .map(|s| s.name.as_str())
-        .collect();
+    let names: Vec<&str> = workload.secrets.iter().map(|s| s.name.as_str()).collect();
     let defined = if names.is_empty() {
         "none".to_string()
     } else {
         names.join(", ")
     };
     let mut out = Vec::new();
-    for site in ctx.workload.secret_refs() {
+    for site in workload.secret_refs() {
         let pointer = dotted_to_pointer(&site.json_path);
         if ctx.unresolved(&pointer) || names.contains(&site.secret.as_str()) {
             continue;
