@@ -14,8 +14,7 @@
 //!
 //! One [`CredentialPool`] serves every call, so each audience's token is fetched once and
 //! reused until shortly before it expires (README, "kvdiag mcp"): the second `kvdiag_check`
-//! starts no `az` process. A tool is one `#[tool]` method of [`Server`]; `kvdiag_scan` joins
-//! them the same way.
+//! starts no `az` process. A tool is one `#[tool]` method of [`Server`].
 
 use crate::pipeline::{
     self, Checked, CredentialPool, LintRequest, LiveSettings, RunError, TargetSpec,
@@ -33,6 +32,8 @@ use std::sync::Arc;
 
 /// `kvdiag check -o json`'s document, the `outputSchema` of `kvdiag_check` and `kvdiag_replay`.
 const VERDICT_SCHEMA: &str = include_str!("../docs/schema/verdict-v1.schema.json");
+/// `kvdiag scan -o json`'s document, the `outputSchema` of `kvdiag_scan`.
+const SCAN_SCHEMA: &str = include_str!("../docs/schema/scan-v1.schema.json");
 /// `kvdiag lint -o json`'s document, the `outputSchema` of `kvdiag_lint`.
 const LINT_SCHEMA: &str = include_str!("../docs/schema/lint-v1.schema.json");
 
@@ -71,6 +72,23 @@ pub struct ReplayParams {
     /// Path of an evidence bundle written by `kvdiag collect -o BUNDLE.json` (absolute, or
     /// relative to the directory the server was started in).
     pub bundle_path: String,
+}
+
+/// `kvdiag_scan`'s arguments.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScanParams {
+    /// Subscription ids (GUIDs) to scan. Give these or management_group; with neither, every
+    /// subscription the login can read is scanned.
+    pub subscriptions: Option<Vec<String>>,
+    /// A management group id to scan instead of subscriptions.
+    pub management_group: Option<String>,
+    /// Only workloads in resource groups of this name.
+    pub resource_group: Option<String>,
+    /// Also read every workload that is not cleared as kvdiag_check does (revisions included),
+    /// so its verdict equals kvdiag_check's; slower, one set of reads per such workload.
+    /// Default false.
+    pub deep: Option<bool>,
 }
 
 /// `kvdiag_lint`'s arguments.
@@ -162,6 +180,41 @@ impl Server {
     }
 
     #[tool(
+        name = "kvdiag_scan",
+        description = "Scan every Container App and job in subscriptions, a management group or the whole tenant (through Azure Resource Graph, read only) for the same secret faults kvdiag_check finds, and return one verdict per workload, strongest cause first, with counts. Use it to find which apps are broken or will break on the next deploy or rotation; then kvdiag_check one of them for its full evidence. Without deep=true an app's revisions are not read, so stale revisions are not decided.",
+        output_schema = schema(SCAN_SCHEMA),
+        annotations(title = "Scan a fleet of Container Apps", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = true)
+    )]
+    async fn kvdiag_scan(&self, Parameters(p): Parameters<ScanParams>) -> CallToolResult {
+        let env = |key: &str| std::env::var(key).ok();
+        if p.management_group.is_some() && p.subscriptions.as_ref().is_some_and(|s| !s.is_empty()) {
+            return failure("give subscriptions or management_group, not both");
+        }
+        let request = pipeline::ScanRequest {
+            scope: crate::scan::Scope {
+                subscriptions: p.subscriptions.unwrap_or_default(),
+                management_group: p.management_group,
+                resource_group: p.resource_group,
+            },
+            deep: p.deep.unwrap_or(false),
+            as_of: None,
+        };
+        match pipeline::scan(&request, &self.live, &self.pool, &env).await {
+            Ok(report) => {
+                let mut json = Vec::new();
+                if let Err(e) = report.write_json(&mut json) {
+                    return failure(&e.to_string());
+                }
+                let mut result =
+                    CallToolResult::success(vec![ContentBlock::text(scan_summary(&report))]);
+                result.structured_content = serde_json::from_slice(&json).ok();
+                result
+            }
+            Err(e) => failure(&e.to_string()),
+        }
+    }
+
+    #[tool(
         name = "kvdiag_replay",
         description = "Diagnose a recorded evidence bundle (from `kvdiag collect`) as of its collection time: the same verdict kvdiag_check gave when it was recorded, without Azure access. Use it for a bundle attached to a ticket.",
         output_schema = schema(VERDICT_SCHEMA),
@@ -221,7 +274,7 @@ impl ServerHandler for Server {
                     .with_title("kvdiag: why can't this Container App get its secrets?"),
             )
             .with_instructions(
-                "Call kvdiag_check when someone asks why an Azure Container App or job fails to start, cannot read a secret, or runs on an old secret value: it proves the cause from Azure's own evidence (read only) and gives the az command that fixes it. Report its top cause and fix; do not guess. kvdiag_lint checks a template before deploy; kvdiag_replay reads a bundle from `kvdiag collect`.",
+                "Call kvdiag_check when someone asks why an Azure Container App or job fails to start, cannot read a secret, or runs on an old secret value: it proves the cause from Azure's own evidence (read only) and gives the az command that fixes it. Report its top cause and fix; do not guess. kvdiag_scan finds the broken apps and jobs across subscriptions; kvdiag_lint checks a template before deploy; kvdiag_replay reads a bundle from `kvdiag collect`.",
             )
     }
 }
@@ -243,6 +296,58 @@ fn verdict_result(checked: Result<Checked, RunError>) -> CallToolResult {
         }
         Err(e) => failure(&e.to_string()),
     }
+}
+
+/// The counts by top status, then the strongest workload's top cause and its fix.
+fn scan_summary(report: &crate::scan::Report) -> String {
+    let counts: Vec<String> = report
+        .summary
+        .by_top_status
+        .iter()
+        .map(|(status, n)| format!("{n} {status}"))
+        .collect();
+    let mut text = format!(
+        "{} workload(s): {}",
+        report.summary.workloads,
+        if counts.is_empty() {
+            "none in scope".to_string()
+        } else {
+            counts.join(", ")
+        }
+    );
+    if !report.gaps.is_empty() {
+        text.push_str(&format!(
+            "
+{} part(s) of the scope could not be read",
+            report.gaps.len()
+        ));
+    }
+    if let Some((entry, top)) = report
+        .workloads
+        .first()
+        .and_then(|e| Some((e, e.verdict.top()?)))
+        .filter(|(_, h)| h.status <= Status::Possible)
+    {
+        text.push_str(&format!(
+            "
+WORST: {} {} '{}': {} ({}): {}",
+            entry.kind, entry.resource_group, entry.name, top.id, top.status, top.summary
+        ));
+        if let Some(fix) = top.remediation.first() {
+            text.push_str(&format!(
+                "
+FIX: # {}",
+                fix.description
+            ));
+            if let Some(command) = &fix.command {
+                text.push_str(&format!(
+                    "
+  {command}"
+                ));
+            }
+        }
+    }
+    text
 }
 
 /// A tool-level error: what the CLI prints after `kvdiag: error:`.

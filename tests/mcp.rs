@@ -9,6 +9,7 @@ mod common;
 
 use common::fake_az::{FakeAz, TOKEN};
 use common::mock_azure::MockAzure;
+use common::mock_fleet::{MockFleet, from_scenario};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientConfig, ErrorCode, JsonObject, ProtocolVersion,
     Tool,
@@ -172,11 +173,19 @@ async fn an_assistant_checks_twice_and_the_second_check_starts_no_az() {
     );
     assert!(info.capabilities.tools.is_some());
 
-    // tools/list: three read-only tools with schemas an assistant can act on.
+    // tools/list: four read-only tools with schemas an assistant can act on.
     let tools = within("tools/list", client.list_all_tools()).await.unwrap();
     let mut names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     names.sort();
-    assert_eq!(names, ["kvdiag_check", "kvdiag_lint", "kvdiag_replay"]);
+    assert_eq!(
+        names,
+        [
+            "kvdiag_check",
+            "kvdiag_lint",
+            "kvdiag_replay",
+            "kvdiag_scan"
+        ]
+    );
     let verdict_schema: Value = serde_json::from_str(
         &std::fs::read_to_string(common::repo().join("docs/schema/verdict-v1.schema.json"))
             .unwrap(),
@@ -184,6 +193,10 @@ async fn an_assistant_checks_twice_and_the_second_check_starts_no_az() {
     .unwrap();
     let lint_schema: Value = serde_json::from_str(
         &std::fs::read_to_string(common::repo().join("docs/schema/lint-v1.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let scan_schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::repo().join("docs/schema/scan-v1.schema.json")).unwrap(),
     )
     .unwrap();
     for t in &tools {
@@ -202,10 +215,10 @@ async fn an_assistant_checks_twice_and_the_second_check_starts_no_az() {
             );
         }
         let output = Value::Object(t.output_schema.as_deref().cloned().expect("outputSchema"));
-        let want = if t.name == "kvdiag_lint" {
-            &lint_schema
-        } else {
-            &verdict_schema
+        let want = match t.name.as_ref() {
+            "kvdiag_lint" => &lint_schema,
+            "kvdiag_scan" => &scan_schema,
+            _ => &verdict_schema,
         };
         assert_eq!(
             &output, want,
@@ -376,7 +389,7 @@ async fn an_assistant_checks_twice_and_the_second_check_starts_no_az() {
     let again = within("tools/list again", client.list_all_tools())
         .await
         .unwrap();
-    assert_eq!(again.len(), 3);
+    assert_eq!(again.len(), 4);
     assert_eq!(world.az.runs(), after_first, "errors started no az either");
 
     within("close", client.cancel()).await.unwrap();
@@ -403,7 +416,7 @@ async fn the_stateless_protocol_generation_is_served_too() {
         Some("kvdiag")
     );
     let tools = within("tools/list", client.list_all_tools()).await.unwrap();
-    assert_eq!(tools.len(), 3);
+    assert_eq!(tools.len(), 4);
     let replayed = call(
         &client,
         "kvdiag_replay",
@@ -491,4 +504,111 @@ async fn stdout_carries_protocol_messages_only_and_closing_stdin_ends_the_server
     assert!(!stderr.contains(TOKEN));
     let answer = seen.iter().find(|m| m["id"] == 2).unwrap();
     assert_eq!(answer["result"]["isError"], false, "{answer}");
+}
+
+/// Drops every `as_of` (the moment each run decided at) so two scans of the same fleet compare.
+fn without_as_of(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.remove("as_of");
+            map.values_mut().for_each(without_as_of);
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_as_of),
+        _ => {}
+    }
+}
+
+/// `kvdiag_scan` over a loopback fleet holding the lab app: its structured content is the
+/// CLI's `scan -o json` for the same scope, and it validates against the scan schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_scan_is_the_clis_scan() {
+    let path = common::repo().join(format!("fixtures/scenarios/{LAB}.json"));
+    let bundle: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let subscription = bundle["target"]["subscription"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mock = MockFleet::serve(from_scenario(&bundle)).await;
+    let az = FakeAz::new("mcp-scan");
+    let home = tempfile::tempdir().unwrap();
+    let command = |args: &[&str]| {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_kvdiag"));
+        command.args(args).kill_on_drop(true);
+        for key in common::SCRUBBED {
+            command.env_remove(key);
+        }
+        command
+            .env("HOME", home.path())
+            .env("XDG_CACHE_HOME", home.path().join("cache"))
+            .env("PATH", az.path())
+            .env("KVDIAG_TOKEN_CACHE", "0")
+            .envs(mock.env());
+        command
+    };
+    let out = within(
+        "kvdiag scan",
+        command(&[
+            "scan",
+            "--subscription",
+            &subscription,
+            "--auth",
+            "azure-cli",
+            "-o",
+            "json",
+        ])
+        .output(),
+    )
+    .await
+    .unwrap();
+    common::no_token(&out, "scan");
+    let mut expected = common::json(&out);
+
+    let (transport, _stderr) = TokioChildProcess::builder(command(&["mcp", "--auth", "azure-cli"]))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("kvdiag mcp starts");
+    let client = within(
+        "initialize",
+        Client(ProtocolVersion::V_2025_11_25).serve(transport),
+    )
+    .await
+    .expect("the handshake succeeds");
+    let tools = within("tools/list", client.list_all_tools()).await.unwrap();
+    let scanned = call(
+        &client,
+        "kvdiag_scan",
+        object(json!({"subscriptions": [subscription]})),
+    )
+    .await;
+    assert_eq!(scanned.is_error, Some(false), "{scanned:?}");
+    let mut structured = scanned
+        .structured_content
+        .clone()
+        .expect("structured content");
+    assert!(
+        validator(tool(&tools, "kvdiag_scan").output_schema.as_ref().unwrap())
+            .is_valid(&structured),
+        "{structured}"
+    );
+    without_as_of(&mut structured);
+    without_as_of(&mut expected);
+    assert_eq!(structured, expected, "kvdiag_scan is the CLI's scan");
+    let summary = text(&scanned);
+    assert!(
+        summary.starts_with("1 workload(s): 1 confirmed"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("FIX: # grant identity 'system'"),
+        "{summary}"
+    );
+    let refused = call(
+        &client,
+        "kvdiag_scan",
+        object(json!({"subscriptions": ["not-a-guid"]})),
+    )
+    .await;
+    assert_eq!(refused.is_error, Some(true));
+    assert!(text(&refused).contains("is not a subscription id"));
+    within("close", client.cancel()).await.unwrap();
 }
