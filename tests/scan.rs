@@ -73,7 +73,11 @@ fn statuses(hypotheses: &Value) -> Vec<(String, String)> {
 
 /// Scenarios a fleet cannot hold: the app does not exist, so Resource Graph has no row for it;
 /// an environment target is not a workload (a scan lists apps and jobs).
-const NOT_IN_A_FLEET: [&str; 2] = ["app-not-found", "environment-certificates"];
+const NOT_IN_A_FLEET: [&str; 3] = [
+    "app-not-found",
+    "environment-certificates",
+    "environment-dapr-secretref-missing",
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_in_a_fleet_gives_checks_verdict() {

@@ -229,7 +229,7 @@ fn dapr(snapshot: &Snapshot, workload: &Workload, tally: &mut Tally) -> usize {
         Read::Unavailable(gap) => {
             tally.item(
                 Status::Inconclusive,
-                "cannot check the secretRefs of the app's Dapr components: they could not be read",
+                "cannot check the secretRefs of the Dapr components: they could not be read",
                 "dapr",
             );
             tally.gap(gap, "dapr_components");
@@ -254,12 +254,14 @@ fn dapr(snapshot: &Snapshot, workload: &Workload, tally: &mut Tally) -> usize {
                         "names secret store '{store}', which is not a Dapr component of the environment"
                     ),
                 )),
-                Some(o) if !o.serves(app_id) => Some((
-                    Status::Likely,
-                    format!(
-                        "names secret store '{store}', whose scopes do not include this app's Dapr app id '{app_id}', so its sidecar does not load it"
-                    ),
-                )),
+                Some(o) if workload.kind != WorkloadKind::Environment && !o.serves(app_id) => {
+                    Some((
+                        Status::Likely,
+                        format!(
+                            "names secret store '{store}', whose scopes do not include this app's Dapr app id '{app_id}', so its sidecar does not load it"
+                        ),
+                    ))
+                }
                 Some(_) => None,
             };
             if let Some((status, what)) = problem {

@@ -58,8 +58,11 @@ impl Collector {
         };
         let w = Workload::of_environment(&parsed);
         progress.step("reading certificates, vaults and role assignments");
-        let (list, identities, activity) = tokio::join!(
+        // Dapr components: their secretRefs are checked here; their Key Vault reads belong to
+        // the scoped apps' identities (check those apps).
+        let (list, dapr, identities, activity) = tokio::join!(
             self.send(Request::certificates(&id)),
+            self.send(Request::dapr_components(&id)),
             self.identities(&w),
             self.activity(target, window),
         );
@@ -73,7 +76,7 @@ impl Collector {
         };
         let refs = KvReference::around(&w, Some(&parsed), &certificates);
         let vaults = self.references(target, &w, &refs, window).await;
-        let mut out = vec![environment, list];
+        let mut out = vec![environment, list, dapr];
         out.extend(identities);
         out.push(activity);
         out.extend(vaults);

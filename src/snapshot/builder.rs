@@ -277,7 +277,8 @@ impl<'a> Builder<'a> {
             ),
             None => Read::NotFound("the app names no environment".into()),
         };
-        if let (true, Some(env)) = (w.dapr.enabled, &w.environment_id) {
+        let reads_dapr = w.dapr.enabled || w.kind == WorkloadKind::Environment;
+        if let (true, Some(env)) = (reads_dapr, &w.environment_id) {
             s.dapr_components = Some(self.read(
                 Route::DaprComponents {
                     environment_id: ids::normalize(env),
@@ -384,8 +385,12 @@ impl<'a> Builder<'a> {
             .cloned()
             .collect();
         s.kv_refs = KvReference::around(w, s.environment.ok(), &bound);
-        let dapr = KvReference::dapr_of(w, &s.dapr_components_of(w));
-        s.kv_refs.extend(dapr);
+        // A component's Key Vault reads run in each scoped app's sidecar with that app's
+        // identity: an environment target checks its components' secretRefs, not their reads.
+        if w.kind != WorkloadKind::Environment {
+            let dapr = KvReference::dapr_of(w, &s.dapr_components_of(w));
+            s.kv_refs.extend(dapr);
+        }
         let names = KvReference::vault_names(&s.kv_refs);
         if names.is_empty() {
             return;

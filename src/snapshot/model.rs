@@ -395,6 +395,15 @@ impl Snapshot {
     /// The Dapr components the app loads: those scoped to its Dapr app id, and the unscoped
     /// ones (empty when Dapr is off or the list could not be read).
     pub fn dapr_components_of(&self, w: &Workload) -> Vec<&DaprComponent> {
+        if w.kind == super::WorkloadKind::Environment {
+            // `check --environment`: every component of the environment.
+            return self
+                .dapr_components
+                .as_ref()
+                .and_then(Read::ok)
+                .map(|all| all.iter().collect())
+                .unwrap_or_default();
+        }
         let Some(app_id) = w.dapr.active_app_id() else {
             return Vec::new();
         };
