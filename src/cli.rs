@@ -131,7 +131,8 @@ pub struct TargetArgs {
     #[arg(long, value_name = "NAME", conflicts_with = "environment")]
     pub job: Option<String>,
     /// A managed environment's name: judge every Key Vault consumer of the environment itself
-    /// (its certificates and DNS-suffix certificate) instead of one app.
+    /// (its certificates, DNS-suffix certificate and Dapr components' secretRefs) instead of one
+    /// app.
     #[arg(long, value_name = "NAME")]
     pub environment: Option<String>,
     /// The resource group.

@@ -9,6 +9,7 @@
 
 use crate::azure::{ids, time as t};
 use crate::snapshot::{Certificate, Consumer, KvReference, Read, Snapshot};
+use crate::verdict::Evidence;
 use time::{Duration, OffsetDateTime};
 
 /// A certificate expiring within this window is worth a warning (`possible`).
@@ -78,11 +79,23 @@ pub fn resource_of<'a>(snapshot: &'a Snapshot, r: &KvReference) -> Option<&'a Ce
         })
 }
 
-/// The failure a certificate reference's resource records, with the platform's text.
+/// The failure a certificate reference's resource records, with the platform's text (the
+/// parser keeps `deploymentErrors` only when it says something).
 pub fn failure<'a>(snapshot: &'a Snapshot, r: &KvReference) -> Option<(FetchFailure, &'a str)> {
-    let c = resource_of(snapshot, r)?;
-    let text = c.deployment_errors.as_deref()?;
-    (c.failed() || !text.is_empty()).then(|| (FetchFailure::of(text), text))
+    let text = resource_of(snapshot, r)?.deployment_errors.as_deref()?;
+    Some((FetchFailure::of(text), text))
+}
+
+/// The platform's words on a certificate reference that failed, as evidence.
+pub fn failure_evidence(r: &KvReference, text: &str) -> Evidence {
+    Evidence::supports(
+        format!(
+            "{} failed with deploymentErrors \"{}\"",
+            r.subject(),
+            crate::logs::one_line(text, 300)
+        ),
+        "certificate",
+    )
 }
 
 /// `expired 3 days ago (2026-11-17T…)` or `expires in 12 days (…)`, when the certificate has

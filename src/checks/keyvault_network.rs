@@ -110,13 +110,7 @@ fn certificate_path(snapshot: &Snapshot, vault: &Vault, tally: &mut Tally) {
                 format!("vault '{name}' refuses the environment's fetch of {subject} on the network path"),
                 &r.concern(),
             );
-            tally.evidence(Evidence::supports(
-                format!(
-                    "{subject} failed with deploymentErrors \"{}\"",
-                    crate::logs::one_line(text, 300)
-                ),
-                "certificate",
-            ));
+            tally.evidence(certificates::failure_evidence(r, text));
         } else if closed && fetched(snapshot, r) {
             tally.item(
                 Status::Unlikely,

@@ -228,14 +228,8 @@ fn refused_certificate(snapshot: &Snapshot, r: &KvReference, tally: &mut Tally) 
         &r.concern(),
     );
     tally.evidence(
-        Evidence::supports(
-            format!(
-                "{secret} failed with deploymentErrors \"{}\"",
-                crate::logs::one_line(text, 300)
-            ),
-            "certificate",
-        )
-        .reproduce(commands::env_certificate_list(environment)),
+        certificates::failure_evidence(r, text)
+            .reproduce(commands::env_certificate_list(environment)),
     );
 }
 
