@@ -1,5 +1,6 @@
 //! The install story holds together: the release workflow builds every target README lists and
-//! the action downloads, and every action input is documented. The files are YAML that GitHub
+//! the action downloads, every action input is documented, the published binaries are the
+//! optimised build, and the lock keeps the lean idna back end. The files are YAML that GitHub
 //! reads, so they are parsed here too (a syntax error would otherwise surface only on a tag).
 
 mod common;
@@ -92,4 +93,54 @@ fn ci_runs_the_gate() {
             .any(|(k, v)| k.as_str() == Some("run") && v.as_str() == Some("bash .ci/run")),
         "the GitHub workflow runs the same gate as CI"
     );
+}
+
+fn toml_file(path: &str) -> toml::Table {
+    let text = std::fs::read_to_string(common::repo().join(path)).expect(path);
+    text.parse().expect(path)
+}
+
+/// The idna back end is chosen in Cargo.lock only (`cargo update -p idna_adapter --precise
+/// 1.1.0`), so a plain `cargo update` would bring ICU4X and its 15 s of build back unnoticed.
+#[test]
+fn idna_stays_on_the_unicode_rs_back_end() {
+    let lock = toml_file("Cargo.lock");
+    let versions: Vec<&str> = lock["package"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter(|p| p["name"].as_str() == Some("idna_adapter"))
+        .map(|p| p["version"].as_str().expect("a version"))
+        .collect();
+    assert!(
+        !versions.is_empty() && versions.iter().all(|v| v.starts_with("1.1.")),
+        "idna_adapter {versions:?}: pin it again with `cargo update -p idna_adapter --precise 1.1.0` (README, design notes)"
+    );
+}
+
+/// `release` is tuned for a short build; the binaries people download are the `dist` build.
+#[test]
+fn published_binaries_are_the_optimised_profile() {
+    let manifest = toml_file("Cargo.toml");
+    let dist = &manifest["profile"]["dist"];
+    assert_eq!(dist["inherits"].as_str(), Some("release"));
+    assert_eq!(dist["opt-level"].as_integer(), Some(3));
+    let release = yaml(".github/workflows/release.yml");
+    let steps = release["jobs"]["build"]["steps"]
+        .as_vec()
+        .expect("build steps");
+    let runs: Vec<&str> = steps
+        .iter()
+        .filter_map(|s| s.as_mapping_get("run")?.as_str())
+        .collect();
+    assert!(
+        runs.iter()
+            .any(|r| r.contains("cargo build --profile dist --locked")),
+        "{runs:?}"
+    );
+    assert!(
+        runs.iter().any(|r| r.contains("/dist\n")),
+        "packaging reads the dist directory: {runs:?}"
+    );
+    assert!(!runs.iter().any(|r| r.contains("--release")), "{runs:?}");
 }

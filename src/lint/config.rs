@@ -18,11 +18,11 @@
 //! the file a worktree or submodule has) and at the filesystem root.
 //!
 //! **Matching.** `paths` globs are matched against the linted file's path relative to the
-//! config file's directory (`/`-separated; `*` stays within a directory, `**` crosses any), or
-//! against the path as given when the file is outside that directory. `resources` globs match
-//! the app or job name as the file gives it. Every selector given must match; a finding a
-//! rule's `severity = "off"` or an `[[ignore]]` entry removes is listed as suppressed (kind
-//! `config`), never dropped.
+//! config file's directory (`/`-separated; `*` stays within a directory, `**` as a whole
+//! segment crosses any), or against the path as given when the file is outside that directory.
+//! `resources` globs match the app or job name as the file gives it. Every selector given must
+//! match; a finding a rule's `severity = "off"` or an `[[ignore]]` entry removes is listed as
+//! suppressed (kind `config`), never dropped.
 //!
 //! **Errors** are one line naming the file and the key (exit 2): unknown keys, unknown rule
 //! ids (a typo must not silently disable nothing), a missing or empty `reason`, a bad glob.
@@ -31,7 +31,7 @@ use super::FileReport;
 use super::accept::{Kind, Suppressed, absolute, normalize};
 use super::finding::Severity;
 use super::rules;
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use glob::{MatchOptions, Pattern};
 use std::path::{Path, PathBuf};
 use toml::{Table, Value};
 
@@ -60,8 +60,8 @@ struct RuleSetting {
 #[derive(Debug, Clone)]
 struct IgnoreEntry {
     rules: Option<Vec<String>>,
-    paths: Option<GlobSet>,
-    resources: Option<GlobSet>,
+    paths: Option<Globs>,
+    resources: Option<Globs>,
     reason: String,
 }
 
@@ -312,21 +312,39 @@ fn strings(table: &Table, key: &str, at: &str) -> Result<Option<Vec<String>>, (S
     Ok(Some(out))
 }
 
-fn globs(patterns: Option<Vec<String>>, key: &str) -> Result<Option<GlobSet>, (String, String)> {
+/// Globs of one selector: a value matches when any of them does.
+#[derive(Debug, Clone)]
+struct Globs(Vec<Pattern>);
+
+impl Globs {
+    /// `*`, `?` and `[...]` stay within a path segment; `**` as a whole segment crosses any.
+    const OPTIONS: MatchOptions = MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+
+    fn is_match(&self, value: &str) -> bool {
+        self.0.iter().any(|p| p.matches_with(value, Self::OPTIONS))
+    }
+}
+
+fn globs(patterns: Option<Vec<String>>, key: &str) -> Result<Option<Globs>, (String, String)> {
     let Some(patterns) = patterns else {
         return Ok(None);
     };
-    let mut set = GlobSetBuilder::new();
-    for p in &patterns {
-        let glob: Glob = GlobBuilder::new(p)
-            .literal_separator(true)
-            .build()
-            .map_err(|e| (key.to_string(), format!("bad glob '{p}': {}", e.kind())))?;
-        set.add(glob);
-    }
-    set.build()
-        .map(Some)
-        .map_err(|e| (key.to_string(), format!("bad globs: {e}")))
+    patterns
+        .iter()
+        .map(|p| {
+            Pattern::new(p).map_err(|e| {
+                (
+                    key.to_string(),
+                    format!("bad glob '{p}': {} (character {})", e.msg, e.pos + 1),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(|set| Some(Globs(set)))
 }
 
 fn ignore_entry(entry: &Table, at: &str) -> Result<IgnoreEntry, (String, String)> {
@@ -393,7 +411,7 @@ mod tests {
             ),
             (
                 "[[ignore]]\npaths=['a/[b']\nreason='r'",
-                "kvdiag.toml: ignore[0].paths: bad glob 'a/[b': unclosed character class; missing ']'",
+                "kvdiag.toml: ignore[0].paths: bad glob 'a/[b': invalid range pattern (character 3)",
             ),
             (
                 "[rule]\n",
@@ -415,6 +433,23 @@ mod tests {
         assert!(set.is_match("test/a.yaml"));
         assert!(set.is_match("test/x/y/a.yaml"));
         assert!(!set.is_match("prod/test/a.yaml"));
+        let c = parse(
+            "[[ignore]]\npaths=['*.yaml', '**/dev/*.json']\nresources=['ca-demo-*']\nreason='r'",
+        )
+        .unwrap();
+        let (paths, names) = (
+            c.ignores[0].paths.as_ref().unwrap(),
+            c.ignores[0].resources.as_ref().unwrap(),
+        );
+        assert!(paths.is_match("a.yaml"));
+        assert!(!paths.is_match("x/a.yaml"), "* stays within a directory");
+        assert!(paths.is_match("dev/a.json") && paths.is_match("x/y/dev/a.json"));
+        assert!(!paths.is_match("dev/x/a.json"));
+        assert!(names.is_match("ca-demo-1") && !names.is_match("ca-prod-1"));
+        assert_eq!(
+            parse("[[ignore]]\npaths=['**a']\nreason='r'").unwrap_err(),
+            "kvdiag.toml: ignore[0].paths: bad glob '**a': recursive wildcards must form a single path component (character 3)"
+        );
         assert_eq!(c.relative("/repo/test/a.yaml"), "test/a.yaml");
         assert_eq!(c.relative("/elsewhere/a.yaml"), "/elsewhere/a.yaml");
     }
